@@ -1,0 +1,127 @@
+import Foundation
+import Yams
+
+/// Reads a YAML configuration: resolves `${ENV}` references, decodes the typed model, validates it.
+public struct ConfigLoader: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func load(path: String) throws(ConfigError) -> GatewayConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .unreadable, issues: [ConfigIssue(path: "", message: "cannot read \(path)")])
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    public func load(yaml: String) throws(ConfigError) -> GatewayConfig {
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: yaml) ?? Node([(Node, Node)]())
+        } catch {
+            throw ConfigError(code: .syntax, issues: [ConfigIssue(path: "", message: "YAML syntax: \(error)")])
+        }
+        var unresolved: [ConfigIssue] = []
+        let resolved = substitute(root, path: "", issues: &unresolved)
+        if !unresolved.isEmpty { throw ConfigError(code: .invalid, issues: unresolved) }
+        let config: GatewayConfig
+        do {
+            config = try YAMLDecoder().decode(GatewayConfig.self, from: resolved)
+        } catch let error as DecodingError {
+            throw ConfigError(code: .invalid, issues: [Self.issue(for: error)])
+        } catch {
+            throw ConfigError(code: .invalid, issues: [ConfigIssue(path: "", message: "\(error)")])
+        }
+        let issues = ConfigValidator().validate(config)
+        if !issues.isEmpty { throw ConfigError(code: .invalid, issues: issues) }
+        return config
+    }
+
+    /// Replaces `${NAME}` and `${NAME:-default}` in every scalar.
+    private func substitute(_ node: Node, path: String, issues: inout [ConfigIssue]) -> Node {
+        switch node {
+        case .scalar(let scalar):
+            guard scalar.string.contains("${") else { return node }
+            guard let value = expand(scalar.string, path: path, issues: &issues) else { return node }
+            return Node(value, .implicit, scalar.style)
+        case .mapping(let mapping):
+            var pairs: [(Node, Node)] = []
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                pairs.append((key, substitute(value, path: path.isEmpty ? name : "\(path).\(name)", issues: &issues)))
+            }
+            return Node(pairs, mapping.tag, mapping.style)
+        case .sequence(let sequence):
+            let items = sequence.enumerated().map { substitute($0.element, path: "\(path)[\($0.offset)]", issues: &issues) }
+            return Node(items, sequence.tag, sequence.style)
+        case .alias:
+            return node
+        }
+    }
+
+    private func expand(_ text: String, path: String, issues: inout [ConfigIssue]) -> String? {
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                issues.append(ConfigIssue(path: path, message: "unterminated ${ reference"))
+                return nil
+            }
+            let reference = rest[start.upperBound..<end]
+            let parts = reference.split(separator: ":-", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            if let value = environment[name], !value.isEmpty {
+                result += value
+            } else if parts.count == 2 {
+                result += parts[1]
+            } else {
+                issues.append(ConfigIssue(path: path, message: "environment variable \(name) is not set"))
+                return nil
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
+    }
+
+    static func issue(for error: DecodingError) -> ConfigIssue {
+        func render(_ path: [any CodingKey]) -> String {
+            var out = ""
+            for key in path {
+                if let index = key.intValue {
+                    out += "[\(index)]"
+                } else if key.stringValue.hasPrefix("Index "), let index = Int(key.stringValue.dropFirst(6)) {
+                    out += "[\(index)]"
+                } else {
+                    out += out.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
+            }
+            return out
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = render(context.codingPath)
+            return ConfigIssue(path: parent.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)", message: "required key is missing")
+        case .typeMismatch(let type, let context):
+            return ConfigIssue(path: render(context.codingPath), message: "expected \(Self.describe(type))")
+        case .valueNotFound(let type, let context):
+            return ConfigIssue(path: render(context.codingPath), message: "expected \(Self.describe(type)), found null")
+        case .dataCorrupted(let context):
+            return ConfigIssue(path: render(context.codingPath), message: context.debugDescription)
+        @unknown default:
+            return ConfigIssue(path: "", message: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}

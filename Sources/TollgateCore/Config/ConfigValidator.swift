@@ -1,0 +1,135 @@
+/// Checks a decoded configuration for the errors that decoding cannot see; every issue names
+/// the key path it is about.
+public struct ConfigValidator: Sendable {
+    public init() {}
+
+    public func validate(_ config: GatewayConfig) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if !(1...65535).contains(config.server.port) && config.server.port != 0 {
+            issues.append(ConfigIssue(path: "server.port", message: "must be between 0 and 65535"))
+        }
+        if !(config.store.hasPrefix("sqlite:") || config.store.hasPrefix("postgres://") || config.store.hasPrefix("postgresql://")) {
+            issues.append(ConfigIssue(path: "store", message: "must be sqlite:PATH or postgres://…"))
+        }
+        issues += validateLimits(config.limits)
+        var providerNames = Set<String>()
+        for (index, provider) in config.providers.enumerated() {
+            let path = "providers[\(index)]"
+            if provider.name.isEmpty { issues.append(ConfigIssue(path: "\(path).name", message: "must not be empty")) }
+            if !providerNames.insert(provider.name).inserted {
+                issues.append(ConfigIssue(path: "\(path).name", message: "duplicate provider name \"\(provider.name)\""))
+            }
+            issues += validateProvider(provider, path: path)
+        }
+        var endpointNames = Set<String>()
+        for (index, endpoint) in config.endpoints.enumerated() {
+            let path = "endpoints[\(index)]"
+            if endpoint.name.isEmpty || endpoint.name.contains("/") {
+                issues.append(ConfigIssue(path: "\(path).name", message: "must be a non-empty name without '/'"))
+            }
+            if !endpointNames.insert(endpoint.name).inserted {
+                issues.append(ConfigIssue(path: "\(path).name", message: "duplicate endpoint name \"\(endpoint.name)\""))
+            }
+            issues += validateEndpoint(endpoint, path: "\(path).config", providers: providerNames)
+        }
+        return issues
+    }
+
+    private func validateLimits(_ limits: LimitsConfig) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        let positive: [(String, Double)] = [
+            ("max_request_bytes", Double(limits.maxRequestBytes)),
+            ("log_payload_limit_bytes", Double(limits.logPayloadLimitBytes)),
+            ("max_response_bytes", Double(limits.maxResponseBytes)),
+            ("upstream_timeout_seconds", limits.upstreamTimeoutSeconds),
+            ("connect_timeout_seconds", limits.connectTimeoutSeconds),
+        ]
+        for (key, value) in positive where !(value > 0) {
+            issues.append(ConfigIssue(path: "limits.\(key)", message: "must be greater than 0"))
+        }
+        return issues
+    }
+
+    private func validateProvider(_ provider: ProviderConfig, path: String) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if provider.kind != .simulator {
+            if provider.baseURL == nil {
+                issues.append(ConfigIssue(path: "\(path).base_url", message: "required for kind \(provider.kind.rawValue)"))
+            }
+        }
+        if let url = provider.baseURL, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            issues.append(ConfigIssue(path: "\(path).base_url", message: "must start with http:// or https://"))
+        }
+        if provider.kind == .azureOpenAI, provider.apiVersion == nil {
+            issues.append(ConfigIssue(path: "\(path).api_version", message: "required for kind azure-openai"))
+        }
+        if provider.simulator != nil, provider.kind != .simulator {
+            issues.append(ConfigIssue(path: "\(path).simulator", message: "only allowed for kind simulator"))
+        }
+        if let simulator = provider.simulator {
+            if simulator.latencyMs < 0 {
+                issues.append(ConfigIssue(path: "\(path).simulator.latency_ms", message: "must not be negative"))
+            }
+            if simulator.tokensPerSecond < 0 {
+                issues.append(ConfigIssue(path: "\(path).simulator.tokens_per_second", message: "must not be negative"))
+            }
+            for (index, scenario) in simulator.scenarios.enumerated() where scenario.match.isEmpty {
+                issues.append(ConfigIssue(path: "\(path).simulator.scenarios[\(index)].match", message: "must not be empty"))
+            }
+        }
+        return issues
+    }
+
+    private func validateEndpoint(_ endpoint: EndpointConfig, path: String, providers: Set<String>) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        let entities = endpoint.config.servedEntities
+        if entities.isEmpty {
+            issues.append(ConfigIssue(path: "\(path).served_entities", message: "at least one served entity is required"))
+        }
+        var entityNames = Set<String>()
+        for (index, entity) in entities.enumerated() {
+            let entityPath = "\(path).served_entities[\(index)]"
+            if !entityNames.insert(entity.name).inserted {
+                issues.append(ConfigIssue(path: "\(entityPath).name", message: "duplicate served entity name \"\(entity.name)\""))
+            }
+            guard let model = entity.externalModel else {
+                issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model"))
+                continue
+            }
+            if !providers.contains(model.provider) {
+                issues.append(ConfigIssue(path: "\(entityPath).external_model.provider", message: "unknown provider \"\(model.provider)\""))
+            }
+            if model.name.isEmpty {
+                issues.append(ConfigIssue(path: "\(entityPath).external_model.name", message: "must not be empty"))
+            }
+        }
+        guard let traffic = endpoint.config.trafficConfig else {
+            if entities.count > 1 {
+                issues.append(ConfigIssue(path: "\(path).traffic_config", message: "required when there is more than one served entity"))
+            }
+            return issues
+        }
+        let routesPath = "\(path).traffic_config.routes"
+        if traffic.routes.isEmpty {
+            issues.append(ConfigIssue(path: routesPath, message: "at least one route is required"))
+            return issues
+        }
+        var routed = Set<String>()
+        for (index, route) in traffic.routes.enumerated() {
+            if !entityNames.contains(route.servedEntityName) {
+                issues.append(ConfigIssue(path: "\(routesPath)[\(index)].served_entity_name", message: "no served entity named \"\(route.servedEntityName)\""))
+            }
+            if !routed.insert(route.servedEntityName).inserted {
+                issues.append(ConfigIssue(path: "\(routesPath)[\(index)].served_entity_name", message: "routed twice"))
+            }
+            if !(0...100).contains(route.trafficPercentage) {
+                issues.append(ConfigIssue(path: "\(routesPath)[\(index)].traffic_percentage", message: "must be between 0 and 100"))
+            }
+        }
+        let sum = traffic.routes.reduce(0) { $0 + $1.trafficPercentage }
+        if sum != 100 {
+            issues.append(ConfigIssue(path: routesPath, message: "percentages sum to \(sum), expected 100"))
+        }
+        return issues
+    }
+}

@@ -1,0 +1,130 @@
+/// `endpoints[]` — a serving endpoint in the Databricks shape.
+public struct EndpointConfig: Sendable, Equatable, Codable {
+    public var name: String
+    public var config: EndpointCoreConfig
+    public var aiGateway: AIGatewayConfig
+
+    public init(name: String, config: EndpointCoreConfig, aiGateway: AIGatewayConfig = AIGatewayConfig()) {
+        self.name = name
+        self.config = config
+        self.aiGateway = aiGateway
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, config
+        case aiGateway = "ai_gateway"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        config = try c.decode(EndpointCoreConfig.self, forKey: .config)
+        aiGateway = try c.decodeIfPresent(AIGatewayConfig.self, forKey: .aiGateway) ?? AIGatewayConfig()
+    }
+}
+
+/// `endpoints[].config` — served entities and how traffic is split between them.
+public struct EndpointCoreConfig: Sendable, Equatable, Codable {
+    public var servedEntities: [ServedEntityConfig]
+    public var trafficConfig: TrafficConfig?
+
+    public init(servedEntities: [ServedEntityConfig], trafficConfig: TrafficConfig? = nil) {
+        self.servedEntities = servedEntities
+        self.trafficConfig = trafficConfig
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servedEntities = "served_entities"
+        case trafficConfig = "traffic_config"
+    }
+}
+
+/// `served_entities[]` — one model behind the endpoint.
+public struct ServedEntityConfig: Sendable, Equatable, Codable {
+    public var name: String
+    public var externalModel: ExternalModelConfig?
+    /// Version label recorded in `served_entity_id` (`name/version`); defaults to 1.
+    public var entityVersion: String?
+
+    public init(name: String, externalModel: ExternalModelConfig? = nil, entityVersion: String? = nil) {
+        self.name = name
+        self.externalModel = externalModel
+        self.entityVersion = entityVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case externalModel = "external_model"
+        case entityVersion = "entity_version"
+    }
+
+    /// Stable id of this entity version, stored in `served_entity_id`.
+    public var servedEntityID: String { "\(name)/\(entityVersion ?? "1")" }
+}
+
+/// `external_model` — a model of a configured provider.
+public struct ExternalModelConfig: Sendable, Equatable, Codable {
+    /// Name of an entry of `providers`.
+    public var provider: String
+    /// Model name sent upstream (the deployment name for azure-openai).
+    public var name: String
+    /// Databricks task label, informational (`llm/v1/chat`).
+    public var task: String?
+
+    public init(provider: String, name: String, task: String? = nil) {
+        self.provider = provider
+        self.name = name
+        self.task = task
+    }
+}
+
+/// `traffic_config` — weighted split across served entities.
+public struct TrafficConfig: Sendable, Equatable, Codable {
+    public var routes: [TrafficRoute]
+
+    public init(routes: [TrafficRoute]) { self.routes = routes }
+}
+
+/// One route of a traffic split.
+public struct TrafficRoute: Sendable, Equatable, Codable {
+    public var servedEntityName: String
+    public var trafficPercentage: Int
+
+    public init(servedEntityName: String, trafficPercentage: Int) {
+        self.servedEntityName = servedEntityName
+        self.trafficPercentage = trafficPercentage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servedEntityName = "served_entity_name"
+        case trafficPercentage = "traffic_percentage"
+    }
+}
+
+/// `ai_gateway` — what the gateway records for the endpoint.
+public struct AIGatewayConfig: Sendable, Equatable, Codable {
+    public var inferenceTableConfig: EnabledFlag
+    public var usageTrackingConfig: EnabledFlag
+
+    public init(inferenceTableConfig: EnabledFlag = EnabledFlag(enabled: true), usageTrackingConfig: EnabledFlag = EnabledFlag(enabled: true)) {
+        self.inferenceTableConfig = inferenceTableConfig
+        self.usageTrackingConfig = usageTrackingConfig
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inferenceTableConfig = "inference_table_config"
+        case usageTrackingConfig = "usage_tracking_config"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inferenceTableConfig = try c.decodeIfPresent(EnabledFlag.self, forKey: .inferenceTableConfig) ?? EnabledFlag(enabled: true)
+        usageTrackingConfig = try c.decodeIfPresent(EnabledFlag.self, forKey: .usageTrackingConfig) ?? EnabledFlag(enabled: true)
+    }
+}
+
+/// `{enabled: bool}`.
+public struct EnabledFlag: Sendable, Equatable, Codable {
+    public var enabled: Bool
+    public init(enabled: Bool) { self.enabled = enabled }
+}

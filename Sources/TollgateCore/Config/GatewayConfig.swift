@@ -1,0 +1,104 @@
+/// The whole configuration file, as decoded from YAML (see the README's configuration reference).
+public struct GatewayConfig: Sendable, Equatable, Codable {
+    public var server: ServerConfig
+    public var store: String
+    public var environment: String
+    public var limits: LimitsConfig
+    public var providers: [ProviderConfig]
+    public var endpoints: [EndpointConfig]
+
+    public init(
+        server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", environment: String = "dev",
+        limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = []
+    ) {
+        self.server = server
+        self.store = store
+        self.environment = environment
+        self.limits = limits
+        self.providers = providers
+        self.endpoints = endpoints
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case server, store, environment, limits, providers, endpoints
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        server = try c.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
+        store = try c.decodeIfPresent(String.self, forKey: .store) ?? "sqlite:tollgate.db"
+        environment = try c.decodeIfPresent(String.self, forKey: .environment) ?? "dev"
+        limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? LimitsConfig()
+        providers = try c.decodeIfPresent([ProviderConfig].self, forKey: .providers) ?? []
+        endpoints = try c.decodeIfPresent([EndpointConfig].self, forKey: .endpoints) ?? []
+    }
+
+    public func provider(named name: String) -> ProviderConfig? {
+        providers.first { $0.name == name }
+    }
+
+    public func endpoint(named name: String) -> EndpointConfig? {
+        endpoints.first { $0.name == name }
+    }
+}
+
+/// `server:` — where the gateway listens.
+public struct ServerConfig: Sendable, Equatable, Codable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+    }
+}
+
+/// `limits:` — request size, logged payload size, upstream timeout, recording queue.
+public struct LimitsConfig: Sendable, Equatable, Codable {
+    /// Largest request body accepted (bytes); larger gets HTTP 413.
+    public var maxRequestBytes: Int
+    /// Largest request or response payload stored in `inference_table` (bytes); larger is stored
+    /// null with a `MAX_*_SIZE_EXCEEDED` code.
+    public var logPayloadLimitBytes: Int
+    /// Largest upstream response body read (bytes).
+    public var maxResponseBytes: Int
+    /// Seconds to wait for the upstream's response head, and between two bytes of its body.
+    public var upstreamTimeoutSeconds: Double
+    /// Seconds to open a connection to an upstream.
+    public var connectTimeoutSeconds: Double
+
+    public init(
+        maxRequestBytes: Int = 10 * 1024 * 1024, logPayloadLimitBytes: Int = 1024 * 1024,
+        maxResponseBytes: Int = 64 * 1024 * 1024, upstreamTimeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10
+    ) {
+        self.maxRequestBytes = maxRequestBytes
+        self.logPayloadLimitBytes = logPayloadLimitBytes
+        self.maxResponseBytes = maxResponseBytes
+        self.upstreamTimeoutSeconds = upstreamTimeoutSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maxRequestBytes = "max_request_bytes"
+        case logPayloadLimitBytes = "log_payload_limit_bytes"
+        case maxResponseBytes = "max_response_bytes"
+        case upstreamTimeoutSeconds = "upstream_timeout_seconds"
+        case connectTimeoutSeconds = "connect_timeout_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = LimitsConfig()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? d.maxRequestBytes
+        logPayloadLimitBytes = try c.decodeIfPresent(Int.self, forKey: .logPayloadLimitBytes) ?? d.logPayloadLimitBytes
+        maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? d.maxResponseBytes
+        upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? d.upstreamTimeoutSeconds
+        connectTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .connectTimeoutSeconds) ?? d.connectTimeoutSeconds
+    }
+}

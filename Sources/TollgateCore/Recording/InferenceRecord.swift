@@ -1,0 +1,103 @@
+import Foundation
+
+/// Which client API a request came through (`inference_table.api`).
+public enum ClientAPI: String, Sendable, Codable {
+    case chat, responses, invocations
+}
+
+/// How a stream ended (`inference_table.stream_end`).
+public enum StreamEnd: String, Sendable, Codable {
+    case done
+    case upstreamError = "upstream_error"
+    case clientCancelled = "client_cancelled"
+    case timeout
+}
+
+/// Codes stored in `inference_table.logging_error_codes`.
+public enum LoggingErrorCode: String, Sendable, Codable {
+    case maxRequestSizeExceeded = "MAX_REQUEST_SIZE_EXCEEDED"
+    case maxResponseSizeExceeded = "MAX_RESPONSE_SIZE_EXCEEDED"
+}
+
+/// Token counts of one request.
+public struct TokenUsage: Sendable, Equatable {
+    public var input: Int
+    public var output: Int
+    public var source: TokenCountSource
+
+    public init(input: Int, output: Int, source: TokenCountSource) {
+        self.input = input
+        self.output = output
+        self.source = source
+    }
+}
+
+/// `endpoint_usage.token_count_source`.
+public enum TokenCountSource: String, Sendable, Codable {
+    case reported, estimated
+}
+
+/// What the recorder knows about token usage when the request ends; resolved to counts by the
+/// writer, off the request path.
+public enum UsageEvidence: Sendable, Equatable {
+    /// The upstream reported usage (already parsed, e.g. from a stream's usage chunk).
+    case reported(input: Int, output: Int)
+    /// A non-streamed upstream answer whose `usage` is read later.
+    case responseBody(String)
+    /// Nothing reported: estimate from the text sent and received.
+    case estimate(responseText: String)
+    /// No model output (errors before or at the upstream).
+    case none
+}
+
+/// One request as it will be stored: the `inference_table` row plus what `endpoint_usage` needs.
+/// Built by the request path, written by the record writer.
+public struct InferenceRecord: Sendable {
+    public var requestID: String
+    public var clientRequestID: String?
+    public var requestTime: Date
+    public var endpointName: String
+    public var servedEntityName: String?
+    public var servedEntityID: String?
+    public var api: ClientAPI
+    public var stream: Bool
+    public var statusCode: Int
+    public var executionDurationMs: Int?
+    public var timeToFirstTokenMs: Int?
+    public var samplingFraction: Double = 1.0
+    /// The request body as received.
+    public var request: String?
+    /// The body sent (for streams, the JSON array of SSE payloads).
+    public var response: String?
+    public var streamEnd: StreamEnd?
+    public var loggingErrorCodes: [LoggingErrorCode] = []
+    public var requester: String?
+    public var traceID: String?
+    public var usageContext: String?
+    public var usage: UsageEvidence = .none
+    /// `ai_gateway.inference_table_config.enabled` of the endpoint.
+    public var writesInferenceRow = true
+    /// `ai_gateway.usage_tracking_config.enabled` of the endpoint.
+    public var writesUsageRow = true
+
+    public init(requestID: String, requestTime: Date, endpointName: String, api: ClientAPI, stream: Bool, statusCode: Int) {
+        self.requestID = requestID
+        self.requestTime = requestTime
+        self.endpointName = endpointName
+        self.api = api
+        self.stream = stream
+        self.statusCode = statusCode
+    }
+
+    /// Applies the log payload limit: payloads over `limit` bytes are dropped with an error code.
+    public mutating func applyPayloadLimit(_ limit: Int) {
+        if let request, request.utf8.count > limit {
+            self.request = nil
+            loggingErrorCodes.append(.maxRequestSizeExceeded)
+        }
+        if let response, response.utf8.count > limit {
+            self.response = nil
+            loggingErrorCodes.append(.maxResponseSizeExceeded)
+        }
+    }
+}

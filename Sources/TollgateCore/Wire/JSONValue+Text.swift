@@ -1,0 +1,82 @@
+import Foundation
+
+extension JSONValue {
+    /// Parses a JSON document; throws `DecodingError` on malformed input.
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    /// Parses a JSON document held in a string.
+    public static func parse(_ text: String) throws -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Compact JSON text, keys in insertion order, slashes unescaped.
+    public var jsonText: String {
+        var out = ""
+        out.reserveCapacity(64)
+        write(to: &out)
+        return out
+    }
+
+    /// Compact JSON as UTF-8 bytes.
+    public var jsonBytes: [UInt8] { Array(jsonText.utf8) }
+
+    func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .number(let value): out += JSONValue.format(value)
+        case .string(let value): JSONValue.writeEscaped(value, to: &out)
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let object):
+            out += "{"
+            var first = true
+            for (key, value) in object.pairs {
+                if !first { out += "," }
+                first = false
+                JSONValue.writeEscaped(key, to: &out)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        if value.rounded() == value, abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
+    /// Writes `text` as a JSON string literal.
+    public static func writeEscaped(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(format: "%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// `text` as a JSON string literal.
+    public static func quoted(_ text: String) -> String {
+        var out = ""
+        writeEscaped(text, to: &out)
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import TollgateCore
+import TollgateProviders
+
+/// An error answered to the client: HTTP status plus the OpenAI error envelope. The only place
+/// where internal errors become HTTP.
+struct GatewayError: Error, Sendable {
+    enum Code: String, Sendable {
+        case invalidJSON = "invalid_json"
+        case invalidRequest = "invalid_request"
+        case endpointNotFound = "endpoint_not_found"
+        case routeNotFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
+        case requestTooLarge = "request_too_large"
+        case noServedEntity = "no_served_entity"
+        case upstreamUnreachable = "upstream_unreachable"
+        case upstreamTimeout = "upstream_timeout"
+        case upstreamInvalidResponse = "upstream_invalid_response"
+        case upstreamError = "upstream_error"
+        case internalError = "internal_error"
+    }
+
+    var code: Code
+    var status: Int
+    var message: String
+    var param: String?
+    /// Extra envelope members (e.g. the upstream's raw bytes).
+    var extra: JSONObject = JSONObject()
+
+    var envelope: ErrorEnvelope {
+        ErrorEnvelope(message: message, type: Self.type(for: status), param: param, code: code.rawValue, extra: extra)
+    }
+
+    static func type(for status: Int) -> String {
+        switch status {
+        case 400, 404, 405, 413, 422: "invalid_request_error"
+        case 401: "authentication_error"
+        case 429: "rate_limit_error"
+        case 502, 504: "upstream_error"
+        default: "server_error"
+        }
+    }
+
+    /// How an upstream failure is answered.
+    init(_ error: UpstreamError) {
+        switch error.code {
+        case .connectFailed:
+            self.init(code: .upstreamUnreachable, status: 502, message: error.message)
+        case .timeout:
+            self.init(code: .upstreamTimeout, status: 504, message: error.message)
+        case .invalidResponse, .invalidStream, .responseTooLarge:
+            self.init(code: .upstreamInvalidResponse, status: 502, message: error.message)
+        case .connectionLost, .streamError:
+            self.init(code: .upstreamError, status: 502, message: error.message)
+        }
+        if let raw = error.rawBody { extra["upstream_body"] = .string(String(raw.prefix(64 * 1024))) }
+    }
+
+    init(code: Code, status: Int, message: String, param: String? = nil) {
+        self.code = code
+        self.status = status
+        self.message = message
+        self.param = param
+    }
+}

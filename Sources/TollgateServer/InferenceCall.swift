@@ -1,0 +1,41 @@
+import Foundation
+import NIOCore
+import TollgateCore
+
+/// What the client will get back: Chat Completions shapes, or the Responses API built from them.
+enum OutputFormat: Sendable {
+    case chat
+    case responses(request: JSONObject)
+}
+
+/// One accepted request, routed and ready to go upstream.
+struct InferenceCall: Sendable {
+    let requestID: String
+    let stream: Bool
+    let endpoint: EndpointRuntime
+    let entity: EntityRuntime
+    let output: OutputFormat
+    let upstreamBody: ByteBuffer
+    /// The row as known before the upstream call (request, endpoint, entity, ids).
+    let record: InferenceRecord
+}
+
+/// The parts of a chat request the gateway reads; the rest is relayed untouched.
+struct ChatRequestHead: Decodable {
+    var model: String?
+    var stream: Bool?
+}
+
+/// Databricks invocation fields that are the gateway's, never the model's.
+enum DatabricksFields {
+    static let all = ["client_request_id", "usage_context", "databricks_options"]
+
+    static func clientRequestID(_ body: JSONObject) -> String? {
+        body["client_request_id"]?.stringValue
+    }
+
+    static func usageContext(_ body: JSONObject) -> String? {
+        guard let context = body["usage_context"], !context.isNull else { return nil }
+        return context.jsonText
+    }
+}

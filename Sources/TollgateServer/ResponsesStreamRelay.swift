@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TollgateCore
+import TollgateProviders
+import TollgateStore
+
+/// Turns a Chat Completions stream into the Responses API event sequence as chunks arrive.
+struct ResponsesStreamRelay: Sendable {
+    let call: InferenceCall
+    let request: JSONObject
+    let chunks: UpstreamChunkStream
+    let writer: RecordWriter
+    let start: ContinuousClock.Instant
+
+    func response() -> Response {
+        var record = call.record
+        record.statusCode = 200
+        let ledger = StreamLedger(record: record, upstreamStart: start, writer: writer)
+        let builder = ResponsesStreamBuilder(
+            responseID: Identifiers.hex(prefix: "resp_"), model: call.endpoint.config.name,
+            createdAt: Int(Date().timeIntervalSince1970), request: request
+        )
+        let chunks = self.chunks
+        let inputEstimate = TokenEstimator.estimateInput(call.record.request)
+        let body = ResponseBody { writer in
+            await withTaskCancellationHandler {
+                var builder = builder
+                await Self.relay(chunks, builder: &builder, to: &writer, ledger: ledger, inputEstimate: inputEstimate)
+            } onCancel: {
+                ledger.finish(.clientCancelled)
+            }
+        }
+        return HTTPAnswers.eventStream(requestID: call.requestID, entity: call.entity.config.name, body: body)
+    }
+
+    /// Writes events; returns false when the client has gone.
+    private static func send(_ events: [ServerSentEvent], to writer: inout any ResponseBodyWriter, ledger: StreamLedger) async -> Bool {
+        for event in events {
+            do {
+                try await writer.write(ByteBuffer(string: event.encoded))
+            } catch {
+                return false
+            }
+            let delta = event.event == "response.output_text.delta" ? (try? JSONValue.parse(event.data))?["delta"]?.stringValue ?? "" : ""
+            ledger.sent(event.data, contentDelta: delta)
+        }
+        return true
+    }
+
+    private static func relay(
+        _ chunks: UpstreamChunkStream, builder: inout ResponsesStreamBuilder, to writer: inout any ResponseBodyWriter,
+        ledger: StreamLedger, inputEstimate: Int
+    ) async {
+        guard await send(builder.start(), to: &writer, ledger: ledger) else { return ledger.finish(.clientCancelled) }
+        var usage: TokenUsage?
+        do {
+            while let chunk = try await chunks.next() {
+                if let value = chunk.json["usage"], let reported = TokenEstimator.reported(in: value) {
+                    usage = reported
+                    ledger.reportUsage(input: reported.input, output: reported.output)
+                }
+                guard await send(builder.consume(chunk: chunk.json), to: &writer, ledger: ledger) else {
+                    return ledger.finish(.clientCancelled)
+                }
+            }
+            let fallback = usage == nil ? (input: inputEstimate, output: TokenEstimator.estimate(builder.text)) : nil
+            guard await send(builder.finish(fallbackUsage: fallback), to: &writer, ledger: ledger) else {
+                return ledger.finish(.clientCancelled)
+            }
+            ledger.finish(.done)
+        } catch {
+            let sent = await send(builder.fail(GatewayError(error).envelope), to: &writer, ledger: ledger)
+            ledger.finish(error.code == .timeout ? .timeout : (sent ? .upstreamError : .clientCancelled))
+        }
+        try? await writer.finish(nil)
+    }
+}

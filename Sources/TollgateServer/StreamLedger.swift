@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+import TollgateCore
+import TollgateStore
+
+/// Everything one streamed response has sent so far, and the guarantee that it is recorded
+/// exactly once however the stream ends: normally, on an upstream failure, on client
+/// cancellation (cancellation handler), or — as a last resort — when the ledger is released.
+final class StreamLedger: Sendable {
+    private struct State {
+        var record: InferenceRecord
+        var payloads: [String] = []
+        var text = ""
+        var reportedUsage: (input: Int, output: Int)?
+        var firstContentAt: ContinuousClock.Instant?
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+    private let upstreamStart: ContinuousClock.Instant
+    private let writer: RecordWriter
+
+    init(record: InferenceRecord, upstreamStart: ContinuousClock.Instant, writer: RecordWriter) {
+        self.state = Mutex(State(record: record))
+        self.upstreamStart = upstreamStart
+        self.writer = writer
+    }
+
+    /// Notes one SSE data payload that was written to the client.
+    func sent(_ payload: String, contentDelta: String = "") {
+        state.withLock {
+            $0.payloads.append(payload)
+            if !contentDelta.isEmpty {
+                $0.text += contentDelta
+                if $0.firstContentAt == nil { $0.firstContentAt = .now }
+            }
+        }
+    }
+
+    /// Notes usage the upstream reported.
+    func reportUsage(input: Int, output: Int) {
+        state.withLock { $0.reportedUsage = (input, output) }
+    }
+
+    /// Records the stream with how it ended; later calls do nothing.
+    func finish(_ end: StreamEnd) {
+        let record: InferenceRecord? = state.withLock { state in
+            guard !state.finished else { return nil }
+            state.finished = true
+            var record = state.record
+            let now = ContinuousClock.now
+            record.streamEnd = end
+            record.executionDurationMs = Self.milliseconds(now - upstreamStart)
+            record.timeToFirstTokenMs = state.firstContentAt.map { Self.milliseconds($0 - upstreamStart) }
+            record.response = "[" + state.payloads.joined(separator: ",") + "]"
+            if let usage = state.reportedUsage {
+                record.usage = .reported(input: usage.input, output: usage.output)
+            } else {
+                record.usage = .estimate(responseText: state.text)
+            }
+            return record
+        }
+        if let record { writer.enqueue(record) }
+    }
+
+    deinit {
+        finish(.clientCancelled)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

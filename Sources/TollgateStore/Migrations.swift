@@ -1,0 +1,51 @@
+import GRDB
+
+/// Append-only, numbered schema migrations. Never edit a shipped migration: add the next one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001_inference_and_usage") { db in
+            try db.execute(sql: """
+                CREATE TABLE inference_table (
+                    request_id TEXT PRIMARY KEY NOT NULL,
+                    client_request_id TEXT,
+                    request_date TEXT NOT NULL,
+                    request_time TEXT NOT NULL,
+                    endpoint_name TEXT NOT NULL,
+                    served_entity_name TEXT,
+                    served_entity_id TEXT,
+                    api TEXT NOT NULL,
+                    stream INTEGER NOT NULL,
+                    status_code INTEGER NOT NULL,
+                    execution_duration_ms INTEGER,
+                    time_to_first_token_ms INTEGER,
+                    sampling_fraction REAL NOT NULL DEFAULT 1.0,
+                    request TEXT,
+                    response TEXT,
+                    stream_end TEXT,
+                    logging_error_codes TEXT NOT NULL DEFAULT '[]',
+                    requester TEXT,
+                    trace_id TEXT
+                );
+                CREATE INDEX inference_table_endpoint_time ON inference_table(endpoint_name, request_time);
+                CREATE TABLE endpoint_usage (
+                    request_id TEXT PRIMARY KEY NOT NULL,
+                    client_request_id TEXT,
+                    endpoint_name TEXT NOT NULL,
+                    served_entity_name TEXT,
+                    served_entity_id TEXT,
+                    requester TEXT,
+                    status_code INTEGER NOT NULL,
+                    request_time TEXT NOT NULL,
+                    input_token_count INTEGER,
+                    output_token_count INTEGER,
+                    token_count_source TEXT,
+                    request_streaming INTEGER NOT NULL,
+                    usage_context TEXT
+                );
+                CREATE INDEX endpoint_usage_endpoint_time ON endpoint_usage(endpoint_name, request_time);
+                """)
+        }
+        return migrator
+    }
+}

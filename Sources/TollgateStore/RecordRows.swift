@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+import TollgateCore
+
+/// Maps an `InferenceRecord` to its `inference_table` and `endpoint_usage` rows.
+enum RecordRows {
+    /// Inserts the rows; usage is resolved before payloads over `payloadLimit` are dropped.
+    static func insert(_ original: InferenceRecord, payloadLimit: Int, into db: Database) throws {
+        let usage = TokenEstimator.usage(for: original.usage, requestBody: original.request)
+        var record = original
+        record.applyPayloadLimit(payloadLimit)
+        let time = UTCTimestamp.iso8601(record.requestTime)
+        if record.writesInferenceRow {
+            let codes = "[" + record.loggingErrorCodes.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO inference_table (request_id, client_request_id, request_date, request_time,
+                      endpoint_name, served_entity_name, served_entity_id, api, stream, status_code, execution_duration_ms,
+                      time_to_first_token_ms, sampling_fraction, request, response, stream_end, logging_error_codes, requester, trace_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.requestID, record.clientRequestID, String(time.prefix(10)), time,
+                    record.endpointName, record.servedEntityName, record.servedEntityID, record.api.rawValue,
+                    record.stream ? 1 : 0, record.statusCode, record.executionDurationMs,
+                    record.timeToFirstTokenMs, record.samplingFraction, record.request, record.response,
+                    record.streamEnd?.rawValue, codes, record.requester, record.traceID,
+                ]
+            )
+        }
+        if record.writesUsageRow {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO endpoint_usage (request_id, client_request_id, endpoint_name, served_entity_name,
+                      served_entity_id, requester, status_code, request_time, input_token_count, output_token_count,
+                      token_count_source, request_streaming, usage_context)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.requestID, record.clientRequestID, record.endpointName, record.servedEntityName,
+                    record.servedEntityID, record.requester, record.statusCode, time, usage?.input, usage?.output,
+                    usage?.source.rawValue, record.stream ? 1 : 0, record.usageContext,
+                ]
+            )
+        }
+    }
+}

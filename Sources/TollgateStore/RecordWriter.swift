@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateCore
+
+/// Takes finished requests off the request path and writes them in batches. Requests only append
+/// to an in-memory queue; the writer takes everything queued and writes it in one transaction, so
+/// batches grow with load (group commit) and a quiet gateway writes each row at once. On graceful
+/// shutdown it drains every queued record before returning.
+public final class RecordWriter: Service, Sendable {
+    private let store: SQLiteStore
+    private let payloadLimit: Int
+    private let batchSize: Int
+    private let logger: Logger
+    private let queue = Mutex(Queue())
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    private struct Queue {
+        var records: [InferenceRecord] = []
+        var counters = Counters()
+    }
+
+    /// Queue and write statistics.
+    public struct Counters: Sendable {
+        public var enqueued = 0
+        public var written = 0
+        public var failedBatches = 0
+        public var droppedAfterRetries = 0
+        public var maxQueueDepth = 0
+    }
+
+    public init(store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, logger: Logger) {
+        self.store = store
+        self.payloadLimit = payloadLimit
+        self.batchSize = batchSize
+        self.logger = logger
+        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues a record; never blocks the caller and never drops the record.
+    public func enqueue(_ record: InferenceRecord) {
+        queue.withLock {
+            $0.records.append(record)
+            $0.counters.enqueued += 1
+            $0.counters.maxQueueDepth = max($0.counters.maxQueueDepth, $0.records.count)
+        }
+        wake.yield()
+    }
+
+    public var statistics: Counters { queue.withLock { $0.counters } }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in wakeups { await drain() }
+        } onGracefulShutdown: {
+            self.wake.finish()
+        }
+        await drain()
+        logger.info("record writer drained", metadata: ["written": "\(statistics.written)"])
+    }
+
+    /// Ends the writer's loop after a final drain (for use outside a ServiceGroup).
+    public func finish() { wake.finish() }
+
+    /// Writes everything queued, `batchSize` rows per transaction.
+    public func drain() async {
+        while true {
+            let batch: [InferenceRecord] = queue.withLock {
+                let count = min($0.records.count, batchSize)
+                let batch = Array($0.records.prefix(count))
+                $0.records.removeFirst(count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            await write(batch)
+        }
+    }
+
+    private func write(_ batch: [InferenceRecord]) async {
+        for attempt in 1...5 {
+            do {
+                try await store.write(batch, payloadLimit: payloadLimit)
+                queue.withLock { $0.counters.written += batch.count }
+                return
+            } catch {
+                queue.withLock { $0.counters.failedBatches += 1 }
+                logger.error("record batch write failed", metadata: ["rows": "\(batch.count)", "attempt": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(100 * attempt))
+            }
+        }
+        queue.withLock { $0.counters.droppedAfterRetries += batch.count }
+        logger.critical("record batch dropped after retries", metadata: ["rows": "\(batch.count)"])
+    }
+}

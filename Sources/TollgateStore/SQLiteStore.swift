@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+import TollgateCore
+
+/// The embedded store: one SQLite file in WAL mode, migrated on open.
+public final class SQLiteStore: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at a `sqlite:PATH` URL.
+    public static func open(url: String) throws(StoreError) -> SQLiteStore {
+        guard url.hasPrefix("sqlite:") else {
+            throw StoreError(code: .unsupportedURL, message: "store \(url) is not supported here; use sqlite:PATH")
+        }
+        return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)))
+    }
+
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(code: .openFailed, message: "cannot open \(path)", underlying: error)
+        }
+        do {
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError(code: .migrationFailed, message: "cannot migrate \(path)", underlying: error)
+        }
+    }
+
+    /// Writes a batch of records in one transaction.
+    public func write(_ records: [InferenceRecord], payloadLimit: Int) async throws(StoreError) {
+        do {
+            try await pool.write { db in
+                for record in records { try RecordRows.insert(record, payloadLimit: payloadLimit, into: db) }
+            }
+        } catch {
+            throw StoreError(code: .writeFailed, message: "cannot write \(records.count) records", underlying: error)
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    public func isReachable() -> Bool {
+        (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Tollgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "A self-hosted AI gateway: serve, govern and record LLM endpoints.",
+        subcommands: [Serve.self, Validate.self, Simulate.self]
+    )
+}

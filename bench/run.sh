@@ -1,0 +1,538 @@
+#!/usr/bin/env bash
+# Tollgate performance benchmark.
+#
+# Measures, in one run on one machine, a fixed-response upstream (nginx, one worker) reached
+# directly and through Tollgate, and reports the latency Tollgate adds at one connection, the
+# throughput at 64 connections, the gateway's peak memory, and whether every request that went
+# through Tollgate left its inference_table and endpoint_usage rows.
+#
+# Usage: bench/run.sh
+#
+# Environment:
+#   BENCH_DURATION        length of each measured run (wrk syntax: 10, 10s, 1m)     [10s]
+#   BENCH_WARMUP          length of each warm-up run                                [3s]
+#   BENCH_CONNECTIONS     connections for the throughput runs                       [64]
+#   BENCH_THREADS         wrk threads for the throughput runs                       [2]
+#   BENCH_ONLY_DIRECT=1   measure nginx alone; skip Tollgate (no build, no targets)
+#   BENCH_BIN             Tollgate binary                          [.build/release/tollgate]
+#   BENCH_READY_TIMEOUT   seconds to wait for readiness of each server              [60]
+#   BENCH_DRAIN_TIMEOUT   seconds to wait for Tollgate to exit after SIGTERM        [60]
+#   BENCH_JSON            if set, also write the results as JSON to this path
+#   BENCH_STRICT=1        exit 1 when any target is missed
+#   BENCH_KEEP=1          keep the temporary directory (configs, logs, database, wrk output)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION="${BENCH_DURATION:-10s}"
+WARMUP="${BENCH_WARMUP:-3s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+ONLY_DIRECT="${BENCH_ONLY_DIRECT:-0}"
+BIN="${BENCH_BIN:-$ROOT/.build/release/tollgate}"
+READY_TIMEOUT="${BENCH_READY_TIMEOUT:-60}"
+DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-60}"
+STRICT="${BENCH_STRICT:-0}"
+KEEP="${BENCH_KEEP:-0}"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+# Seconds in a wrk duration ("10", "10s", "2m", "1h").
+to_seconds() {
+  local d="$1"
+  if [[ "$d" =~ ^([0-9]+)s?$ ]]; then echo "${BASH_REMATCH[1]}"
+  elif [[ "$d" =~ ^([0-9]+)m$ ]]; then echo $(( BASH_REMATCH[1] * 60 ))
+  elif [[ "$d" =~ ^([0-9]+)h$ ]]; then echo $(( BASH_REMATCH[1] * 3600 ))
+  else die "unsupported duration '$d' (use e.g. 10, 10s, 1m)"
+  fi
+}
+DURATION_S="$(to_seconds "$DURATION")"
+WARMUP_S="$(to_seconds "$WARMUP")"
+(( DURATION_S > 0 )) || die "BENCH_DURATION must be at least 1 second"
+(( WARMUP_S > 0 )) || die "BENCH_WARMUP must be at least 1 second"
+[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONNECTIONS must be a positive integer"
+[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive integer"
+(( THREADS <= CONNECTIONS )) || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
+[[ "$READY_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_READY_TIMEOUT must be a positive integer"
+[[ "$DRAIN_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DRAIN_TIMEOUT must be a positive integer"
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------------
+APT_UPDATED=0
+ensure_package() {
+  local cmd="$1" pkg="$2"
+  if command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]]; then return 0; fi
+  [[ "$(id -u)" == 0 ]] || die "$cmd is missing; install the Debian package '$pkg' (needs root)"
+  command -v apt-get >/dev/null 2>&1 || die "$cmd is missing and apt-get is not available"
+  if [[ "$APT_UPDATED" == 0 ]]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "apt-get install $pkg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+}
+command -v python3 >/dev/null 2>&1 || die "python3 is required"
+python3 -c 'import sqlite3' 2>/dev/null || die "python3 lacks the sqlite3 module"
+ensure_package nginx nginx
+ensure_package wrk wrk
+NGINX="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
+WRK="$(command -v wrk)"
+
+if [[ "$ONLY_DIRECT" != 1 && ! -x "$BIN" ]]; then
+  if [[ -z "${BENCH_BIN:-}" ]]; then
+    log "$BIN is missing; running swift build -c release"
+    (cd "$ROOT" && swift build -c release)
+  fi
+  [[ -x "$BIN" ]] || die "Tollgate binary not found at $BIN"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping: everything started here is stopped on exit, whatever the exit path.
+# ---------------------------------------------------------------------------------------------
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
+NGINX_PID=""
+TOLLGATE_PID=""
+SAMPLER_PID=""
+WRK_PID=""
+FINISHED=0
+
+alive() {
+  local pid="$1" state
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+  state="$(sed -E 's/^[0-9]+ \(.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [[ "$state" != Z ]]
+}
+
+# stop_process PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Returns 0 if it exited
+# on its own after SIGTERM, 1 if it had to be killed.
+stop_process() {
+  local pid="$1" grace="$2" i children
+  [[ -n "$pid" ]] || return 0
+  alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+  children="$(pgrep -P "$pid" 2>/dev/null || true)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for (( i = 0; i < grace * 10; i++ )); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    for c in $children; do kill -KILL "$c" 2>/dev/null || true; done
+    wait "$pid" 2>/dev/null || true
+    return 1
+  fi
+  return 0
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_process "$WRK_PID" 5 || true
+  stop_process "$SAMPLER_PID" 2 || true
+  stop_process "$TOLLGATE_PID" 10 || true
+  stop_process "$NGINX_PID" 5 || true
+  if [[ "$FINISHED" != 1 ]]; then
+    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log"; do
+      if [[ -s "$f" ]]; then log "last lines of $f:"; tail -n 20 "$f" >&2 || true; fi
+    done
+  fi
+  if [[ "$KEEP" == 1 || "$FINISHED" != 1 ]]; then
+    log "files kept in $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# HTTP status of a GET to a loopback URL (0 when it cannot connect); proxies are never used.
+http_status() {
+  python3 - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    with opener.open(sys.argv[1], timeout=2) as r:
+        print(r.status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print(0)
+PY
+}
+
+# wait_ready NAME PID URL: waits for 200 from URL while PID is alive, at most READY_TIMEOUT s.
+wait_ready() {
+  local name="$1" pid="$2" url="$3" i status
+  for (( i = 0; i < READY_TIMEOUT * 5; i++ )); do
+    alive "$pid" || die "$name exited during start-up"
+    status="$(http_status "$url")"
+    [[ "$status" == 200 ]] && return 0
+    sleep 0.2
+  done
+  die "$name was not ready at $url within ${READY_TIMEOUT}s (last status $status)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Upstream: nginx, one worker, fixed chat completion
+# ---------------------------------------------------------------------------------------------
+RESPONSE_JSON='{"id":"chatcmpl-bench0000000000000000000001","object":"chat.completion","created":1764028800,"model":"fixed","system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":"A proxy sits on every request, so each millisecond it adds is paid by every caller; queueing on a saturated event loop makes it grow."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":52,"completion_tokens":16,"total_tokens":68}}'
+REQUEST_JSON='{"model":"bench","messages":[{"role":"user","content":"Summarise in one sentence why a reverse proxy placed in front of a model server should add as little latency as possible, and name one thing that makes the added time grow under load."}],"max_tokens":16}'
+
+NGINX_PORT="$(free_port)"
+mkdir -p "$TMP/nginx/temp" "$TMP/results"
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx/temp/client_body;
+    proxy_temp_path $TMP/nginx/temp/proxy;
+    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
+    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
+    scgi_temp_path $TMP/nginx/temp/scgi;
+    keepalive_timeout 75s;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location /v1/chat/completions {
+            default_type application/json;
+            return 200 '$RESPONSE_JSON';
+        }
+        location / {
+            return 404;
+        }
+    }
+}
+EOF
+"$NGINX" -p "$TMP/nginx/" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" -t -q \
+  || die "nginx rejected the generated configuration"
+"$NGINX" -p "$TMP/nginx/" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
+  >"$TMP/nginx/stdout.log" 2>&1 &
+NGINX_PID=$!
+DIRECT_URL="http://127.0.0.1:$NGINX_PORT/v1/chat/completions"
+wait_ready nginx "$NGINX_PID" "$DIRECT_URL"
+log "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$NGINX_PORT (pid $NGINX_PID)"
+
+# ---------------------------------------------------------------------------------------------
+# Gateway: Tollgate in front of nginx, recording on
+# ---------------------------------------------------------------------------------------------
+TOLLGATE_URL=""
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  TOLLGATE_PORT="$(free_port)"
+  while [[ "$TOLLGATE_PORT" == "$NGINX_PORT" ]]; do TOLLGATE_PORT="$(free_port)"; done
+  cat >"$TMP/tollgate.yaml" <<EOF
+server: {host: 127.0.0.1, port: $TOLLGATE_PORT}
+store: sqlite:$TMP/bench.db
+environment: bench
+providers:
+  - name: nginx
+    kind: openai
+    base_url: http://127.0.0.1:$NGINX_PORT/v1
+endpoints:
+  - name: bench
+    config:
+      served_entities:
+        - name: fixed
+          external_model: {provider: nginx, name: fixed}
+      traffic_config:
+        routes: [{served_entity_name: fixed, traffic_percentage: 100}]
+    ai_gateway:
+      inference_table_config: {enabled: true}
+      usage_tracking_config: {enabled: true}
+EOF
+  "$BIN" serve --config "$TMP/tollgate.yaml" >"$TMP/tollgate.log" 2>&1 &
+  TOLLGATE_PID=$!
+  wait_ready tollgate "$TOLLGATE_PID" "http://127.0.0.1:$TOLLGATE_PORT/health/ready"
+  TOLLGATE_URL="http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions"
+  log "tollgate on 127.0.0.1:$TOLLGATE_PORT (pid $TOLLGATE_PID)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Load
+# ---------------------------------------------------------------------------------------------
+cat >"$TMP/chat.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[$REQUEST_JSON]]
+EOF
+
+# Python helper: parses wrk text output and prints the final report.
+cat >"$TMP/report.py" <<'PY'
+import json, os, re, sqlite3, sys
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+def to_ms(value, unit):
+    if unit not in UNITS:
+        raise ValueError(f"unknown time unit {unit!r}")
+    return float(value) * UNITS[unit]
+
+def parse_wrk(path):
+    text = open(path, encoding="utf-8", errors="replace").read()
+    out = {"p50_ms": None, "p99_ms": None, "requests": None, "rps": None,
+           "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
+    in_dist = False
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("Latency Distribution"):
+            in_dist = True
+            continue
+        if in_dist:
+            m = re.match(r"^(\d+(?:\.\d+)?)%\s+([0-9.]+)\s*([a-z]+)$", s)
+            if m:
+                pct = float(m.group(1))
+                if pct == 50:
+                    out["p50_ms"] = to_ms(m.group(2), m.group(3))
+                elif pct == 99:
+                    out["p99_ms"] = to_ms(m.group(2), m.group(3))
+                continue
+            in_dist = False
+        m = re.match(r"^(\d+) requests in ([0-9.]+)\s*([a-z]+),", s)
+        if m:
+            out["requests"] = int(m.group(1))
+            out["elapsed_s"] = to_ms(m.group(2), m.group(3)) / 1e3
+            continue
+        m = re.match(r"^Requests/sec:\s*([0-9.]+)", s)
+        if m:
+            out["rps"] = float(m.group(1))
+            continue
+        m = re.match(r"^Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", s)
+        if m:
+            out["connect"], out["read"], out["write"], out["timeout"] = map(int, m.groups())
+            continue
+        m = re.match(r"^Non-2xx or 3xx responses: (\d+)", s)
+        if m:
+            out["non2xx"] = int(m.group(1))
+    missing = [k for k in ("p50_ms", "p99_ms", "requests", "rps") if out[k] is None]
+    if missing:
+        raise SystemExit(f"could not parse {', '.join(missing)} from {path}")
+    if out["requests"] == 0:
+        raise SystemExit(f"no requests completed in {path}")
+    out["errors"] = out["connect"] + out["read"] + out["write"] + out["timeout"] + out["non2xx"]
+    return out
+
+def fmt_ms(v):
+    return "-" if v is None else f"{v:.3f}"
+
+def fmt_signed(v):
+    return "-" if v is None else f"{v:+.3f}"
+
+def errors_text(r):
+    if r is None:
+        return "-"
+    parts = [f"{r['non2xx']} non-2xx"]
+    sock = r["connect"] + r["read"] + r["write"] + r["timeout"]
+    parts.append(f"{sock} socket" + (f" (connect {r['connect']}, read {r['read']}, write {r['write']}, timeout {r['timeout']})" if sock else ""))
+    return ", ".join(parts)
+
+def count_rows(db, table):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+def summary(label, path):
+    r = parse_wrk(path)
+    print(f"[bench] {label}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, "
+          f"{r['rps']:.0f} req/s, {r['requests']} requests, {r['errors']} errors", file=sys.stderr)
+
+def report(d):
+    env = os.environ
+    only_direct = env.get("ONLY_DIRECT") == "1"
+    conns = env["CONNECTIONS"]
+    res = f"{d}/results"
+    load = lambda name: parse_wrk(f"{res}/{name}.txt") if os.path.exists(f"{res}/{name}.txt") else None
+    d1, dN, t1, tN = load("direct-c1"), load("direct-cN"), load("tollgate-c1"), load("tollgate-cN")
+    tw = load("tollgate-warmup")
+
+    added_p50 = added_p99 = ratio = None
+    if t1:
+        added_p50 = t1["p50_ms"] - d1["p50_ms"]
+        added_p99 = t1["p99_ms"] - d1["p99_ms"]
+    if tN:
+        ratio = tN["rps"] / dN["rps"] if dN["rps"] else None
+
+    rss_mb = hwm_mb = None
+    if not only_direct:
+        try:
+            rss_mb = int(open(f"{res}/rss_max_kb").read().strip()) / 1024
+        except (OSError, ValueError):
+            rss_mb = None
+        try:
+            hwm_mb = int(open(f"{res}/hwm_kb").read().strip()) / 1024
+        except (OSError, ValueError):
+            hwm_mb = None
+
+    rows = {}
+    total = None
+    if not only_direct:
+        total = sum(r["requests"] for r in (tw, t1, tN) if r)
+        for table in ("inference_table", "endpoint_usage"):
+            try:
+                rows[table] = count_rows(f"{d}/bench.db", table)
+            except sqlite3.Error as e:
+                rows[table] = None
+                print(f"[bench] cannot count {table}: {e}", file=sys.stderr)
+
+    print()
+    print("Tollgate benchmark")
+    print(f"  machine: {os.cpu_count()} cores; {env.get('NGINX_VERSION', '?')}; {env.get('WRK_VERSION', '?')}")
+    print(f"  runs: warm-up {env['WARMUP']}, measured {env['DURATION']} each; "
+          f"latency at 1 connection (wrk -t1 -c1), throughput at {conns} connections "
+          f"(wrk -t{env['THREADS']} -c{conns})")
+    print()
+    w = 34
+    print(f"  {'':<{w}}{'direct':>12}{'tollgate':>12}{'added':>12}")
+    print(f"  {'p50 latency, 1 conn (ms)':<{w}}{fmt_ms(d1['p50_ms']):>12}{fmt_ms(t1 and t1['p50_ms']):>12}{fmt_signed(added_p50):>12}")
+    print(f"  {'p99 latency, 1 conn (ms)':<{w}}{fmt_ms(d1['p99_ms']):>12}{fmt_ms(t1 and t1['p99_ms']):>12}{fmt_signed(added_p99):>12}")
+    ratio_s = "-" if ratio is None else f"x{ratio:.2f}"
+    tN_rps = "-" if tN is None else f"{tN['rps']:.0f}"
+    rps_label = f"req/s, {conns} conns"
+    print(f"  {rps_label:<{w}}{dN['rps']:>12.0f}{tN_rps:>12}{ratio_s:>12}")
+    print()
+    print(f"  errors, direct:   1 conn: {errors_text(d1)}; {conns} conns: {errors_text(dN)}")
+    if not only_direct:
+        print(f"  errors, tollgate: 1 conn: {errors_text(t1)}; {conns} conns: {errors_text(tN)}")
+        print(f"  tollgate max RSS during the {conns}-connection run: "
+              + ("-" if rss_mb is None else f"{rss_mb:.1f} MB")
+              + ("" if hwm_mb is None else f" (peak over the process life, VmHWM: {hwm_mb:.1f} MB)"))
+        for table, n in rows.items():
+            if n is None:
+                print(f"  rows {table}: unavailable")
+            else:
+                lost = max(0, total - n)
+                extra = max(0, n - total)
+                line = f"  rows {table}: {n} of {total} requests (lost: {lost})"
+                if extra:
+                    line += f"; {extra} more rows than completed requests (in flight when wrk stopped)"
+                print(line)
+    print()
+
+    results = {
+        "direct": {"c1": d1, "cN": dN},
+        "tollgate": {"c1": t1, "cN": tN, "warmup": tw},
+        "connections": int(conns),
+        "added_p50_ms": added_p50, "added_p99_ms": added_p99, "rps_ratio": ratio,
+        "max_rss_mb": rss_mb, "vmhwm_mb": hwm_mb, "rows": rows, "tollgate_requests": total,
+    }
+    missed = 0
+    if only_direct:
+        print("targets: not evaluated (BENCH_ONLY_DIRECT=1 measures the upstream alone)")
+    else:
+        lost_values = [max(0, total - n) for n in rows.values() if n is not None]
+        lost = None if len(lost_values) != len(rows) or not rows else max(lost_values)
+        targets = [
+            ("added p50 <= 0.25 ms", added_p50, lambda v: v <= 0.25, lambda v: f"{v:.3f} ms"),
+            ("added p99 <= 1.5 ms", added_p99, lambda v: v <= 1.5, lambda v: f"{v:.3f} ms"),
+            (f">= 5000 req/s at {conns} conns", tN and tN["rps"], lambda v: v >= 5000, lambda v: f"{v:.0f} req/s"),
+            ("RSS <= 100 MB", rss_mb, lambda v: v <= 100, lambda v: f"{v:.1f} MB"),
+            ("0 lost rows", lost, lambda v: v == 0, lambda v: f"{v} lost"),
+        ]
+        print(f"targets: added p50 \u2264 0.25 ms, added p99 \u2264 1.5 ms, \u2265 5000 req/s at {conns} conns, "
+              "RSS \u2264 100 MB, 0 lost rows")
+        results["targets"] = {}
+        for name, value, ok, show in targets:
+            verdict = "MISS" if value is None or not ok(value) else "PASS"
+            missed += verdict == "MISS"
+            results["targets"][name] = verdict
+            print(f"  {name:<30}{('unmeasured' if value is None else show(value)):>16}   {verdict}")
+    out = env.get("BENCH_JSON")
+    if out:
+        with open(out, "w") as f:
+            json.dump(results, f, indent=2)
+    return missed
+
+if __name__ == "__main__":
+    if sys.argv[1] == "summary":
+        summary(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "report":
+        missed = report(sys.argv[2])
+        sys.exit(3 if missed else 0)
+PY
+
+# run_wrk NAME URL THREADS CONNECTIONS DURATION_SECONDS
+run_wrk() {
+  local name="$1" url="$2" threads="$3" conns="$4" secs="$5"
+  local out="$TMP/results/$name.txt" rc=0
+  # In the background so that an interrupt is handled at once rather than after the run.
+  timeout -k 5 $(( secs + 30 )) \
+    "$WRK" -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$TMP/chat.lua" "$url" >"$out" 2>&1 &
+  WRK_PID=$!
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  (( rc == 0 )) || { cat "$out" >&2; die "wrk failed for $name (status $rc)"; }
+  python3 "$TMP/report.py" summary "$name" "$out"
+}
+
+# Samples VmRSS of PID every 0.5 s for at most SECONDS, keeping the maximum (kB) in FILE.
+sample_rss() {
+  local pid="$1" secs="$2" file="$3" max=0 i key value rest
+  echo 0 >"$file"
+  for (( i = 0; i < secs * 2; i++ )); do
+    [[ -r "/proc/$pid/status" ]] || break
+    while read -r key value rest; do
+      if [[ "$key" == VmRSS: ]]; then
+        if (( value > max )); then max=$value; echo "$max" >"$file"; fi
+        break
+      fi
+    done <"/proc/$pid/status" || true
+    sleep 0.5
+  done
+}
+
+log "warm-up: ${WARMUP_S}s each at $CONNECTIONS connections"
+run_wrk direct-warmup "$DIRECT_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  run_wrk tollgate-warmup "$TOLLGATE_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
+fi
+
+log "latency: ${DURATION_S}s each at 1 connection"
+run_wrk direct-c1 "$DIRECT_URL" 1 1 "$DURATION_S"
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  run_wrk tollgate-c1 "$TOLLGATE_URL" 1 1 "$DURATION_S"
+fi
+
+log "throughput: ${DURATION_S}s each at $CONNECTIONS connections"
+run_wrk direct-cN "$DIRECT_URL" "$THREADS" "$CONNECTIONS" "$DURATION_S"
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  sample_rss "$TOLLGATE_PID" $(( DURATION_S + 10 )) "$TMP/results/rss_max_kb" &
+  SAMPLER_PID=$!
+  run_wrk tollgate-cN "$TOLLGATE_URL" "$THREADS" "$CONNECTIONS" "$DURATION_S"
+  stop_process "$SAMPLER_PID" 2 || true
+  SAMPLER_PID=""
+  awk '/^VmHWM:/ {print $2}' "/proc/$TOLLGATE_PID/status" >"$TMP/results/hwm_kb" 2>/dev/null || true
+
+  log "stopping tollgate (SIGTERM) and waiting up to ${DRAIN_TIMEOUT}s for the record writer to drain"
+  if ! stop_process "$TOLLGATE_PID" "$DRAIN_TIMEOUT"; then
+    log "warning: tollgate did not exit within ${DRAIN_TIMEOUT}s and was killed; unwritten rows count as lost"
+  else
+    rc=0; wait "$TOLLGATE_PID" 2>/dev/null || rc=$?
+    (( rc == 0 )) || log "warning: tollgate exited with status $rc after SIGTERM"
+  fi
+  TOLLGATE_PID=""
+fi
+
+export ONLY_DIRECT CONNECTIONS THREADS
+export DURATION="${DURATION_S}s" WARMUP="${WARMUP_S}s"
+export NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+export WRK_VERSION="$("$WRK" -v 2>&1 | head -n 1 | awk '{print $1 " " $2}')"
+report_rc=0
+python3 "$TMP/report.py" report "$TMP" || report_rc=$?
+(( report_rc == 0 || report_rc == 3 )) || die "report failed"
+FINISHED=1
+if (( report_rc == 3 )) && [[ "$STRICT" == 1 ]]; then exit 1; fi
+exit 0

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift unit and integration tests (Swift Testing and XCTest), then the
+# end-to-end suite (official openai SDK against the debug binary, a real local model and the
+# built-in simulator). This is what CI runs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+echo "==> swift build --build-tests"
+swift build --build-tests
+
+echo "==> swift test"
+swift test
+
+echo "==> scripts/setup-python.sh"
+scripts/setup-python.sh
+
+echo "==> swift build"
+swift build
+
+echo "==> pytest tests/e2e"
+TOLLGATE_BIN="$ROOT/.build/debug/tollgate" .venv/bin/python -m pytest -q tests/e2e
