@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import TollgateCore
 
 /// Any OpenAI-compatible server (OpenAI, vLLM, llama.cpp, Ollama, the simulator) and Azure
@@ -14,20 +15,33 @@ public struct OpenAIProvider: ChatProvider {
     }
 
     let upstream: HTTPUpstream
+    /// The full URL when the base is known at start; otherwise the path after the late base.
     let url: String
+    let lateBase: LateBoundURL?
     let headers: HTTPHeaders
 
     public init(upstream: HTTPUpstream, baseURL: String, apiKey: String?, flavor: Flavor, extraHeaders: [String: String] = [:]) {
+        self.init(upstream: upstream, base: .fixed(baseURL), apiKey: apiKey, flavor: flavor, extraHeaders: extraHeaders)
+    }
+
+    public init(upstream: HTTPUpstream, base: BaseURL, apiKey: String?, flavor: Flavor, extraHeaders: [String: String] = [:]) {
         self.upstream = upstream
-        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        var prefix = ""
+        switch base {
+        case .fixed(let url):
+            prefix = url.hasSuffix("/") ? String(url.dropLast()) : url
+            lateBase = nil
+        case .late(let late):
+            lateBase = late
+        }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         switch flavor {
         case .openai:
-            url = base + "/chat/completions"
+            url = prefix + "/chat/completions"
             if let apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         case .azure(let deployment, let apiVersion):
-            url = base + "/openai/deployments/\(deployment)/chat/completions?api-version=\(apiVersion)"
+            url = prefix + "/openai/deployments/\(deployment)/chat/completions?api-version=\(apiVersion)"
             if let apiKey { headers.add(name: "api-key", value: apiKey) }
         }
         for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
@@ -38,7 +52,16 @@ public struct OpenAIProvider: ChatProvider {
         var headers = self.headers
         headers.add(name: "x-request-id", value: request.requestID)
         if request.stream { headers.add(name: "accept", value: "text/event-stream") }
-        let response = try await upstream.execute(url: url, headers: headers, body: request.body)
+        let target: String
+        if let lateBase {
+            guard let base = lateBase.value else {
+                throw UpstreamError(code: .connectFailed, message: "upstream is not listening yet")
+            }
+            target = base + url
+        } else {
+            target = url
+        }
+        let response = try await upstream.execute(url: target, headers: headers, body: request.body)
         let isEventStream = response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
         guard (200..<300).contains(Int(response.status.code)), request.stream, isEventStream else {
             let body = try await upstream.collect(response)
@@ -73,4 +96,18 @@ public struct OpenAIProvider: ChatProvider {
             return UpstreamChunk(text: data, json: json)
         }
     }
+}
+
+/// Where an upstream lives: known at start, or bound once a server Tollgate starts is listening.
+public enum BaseURL: Sendable {
+    case fixed(String)
+    case late(LateBoundURL)
+}
+
+/// A base URL set once its server is listening (the embedded simulator binds port 0).
+public final class LateBoundURL: Sendable {
+    private let url = Mutex<String?>(nil)
+    public init() {}
+    public func set(_ value: String) { url.withLock { $0 = value } }
+    public var value: String? { url.withLock { $0 } }
 }

@@ -46,7 +46,7 @@ struct ChatStreamRelay: Sendable {
             let payload = GatewayError(error).envelope.jsonText
             let written = (try? await writer.write(ByteBuffer(string: "data: \(payload)\n\n"))) != nil
             if written { ledger.sent(payload) }
-            ledger.finish(error.code == .timeout ? .timeout : (written ? .upstreamError : .clientCancelled))
+            ledger.finish(written ? (error.code == .timeout ? .timeout : .upstreamError) : .clientCancelled)
         }
         try? await writer.finish(nil)
     }

@@ -1,4 +1,3 @@
-import Synchronization
 import TollgateCore
 import TollgateProviders
 
@@ -21,20 +20,12 @@ struct EndpointRuntime: Sendable {
     }
 }
 
-/// The address of the embedded simulator, known once its server is listening.
-public final class SimulatorAddress: Sendable {
-    private let url = Mutex<String?>(nil)
-    public init() {}
-    public func set(_ value: String) { url.withLock { $0 = value } }
-    public var value: String? { url.withLock { $0 } }
-}
-
 /// Everything the request path needs, built once from the configuration.
 struct Gateway: Sendable {
     let config: GatewayConfig
     let endpoints: [String: EndpointRuntime]
 
-    init(config: GatewayConfig, upstream: HTTPUpstream, simulatorURL: @escaping @Sendable (String) -> String) {
+    init(config: GatewayConfig, upstream: HTTPUpstream, simulatorURL: @Sendable (String) -> LateBoundURL) {
         self.config = config
         var endpoints: [String: EndpointRuntime] = [:]
         for endpoint in config.endpoints {

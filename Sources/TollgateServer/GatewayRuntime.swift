@@ -36,20 +36,19 @@ public final class GatewayRuntime: Sendable {
             client: client, timeout: .milliseconds(Int64(config.limits.upstreamTimeoutSeconds * 1000)),
             maxResponseBytes: config.limits.maxResponseBytes
         )
+        let simulatorURLs = Dictionary(uniqueKeysWithValues: config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }.map { ($0.name, LateBoundURL()) })
+        let gateway = Gateway(config: config, upstream: upstream) { simulatorURLs[$0] ?? LateBoundURL() }
+        let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
+        var services: [any Service] = []
+        if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
+        services.append(makeApplication(gateway: gateway, store: store, writer: writer, ready: ready, onListening: onListening))
+        // Shutdown runs in reverse order: the gateway (and its record writer) before the simulator.
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
+        )
+        group.withLock { $0 = serviceGroup }
         do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                let simulatorPort = try await startSimulator(in: &tasks)
-                let gateway = Gateway(config: config, upstream: upstream) { provider in
-                    "http://127.0.0.1:\(simulatorPort ?? 0)/providers/\(provider)/v1"
-                }
-                let application = makeApplication(gateway: gateway, store: store, writer: writer, onListening: onListening)
-                let serviceGroup = ServiceGroup(
-                    configuration: .init(services: [application], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
-                )
-                group.withLock { $0 = serviceGroup }
-                try await serviceGroup.run()
-                tasks.cancelAll()
-            }
+            try await serviceGroup.run()
         } catch {
             try? await client.shutdown()
             throw error
@@ -66,11 +65,12 @@ public final class GatewayRuntime: Sendable {
     public var recordStatistics: RecordWriter.Counters? { writerBox.withLock { $0 }?.statistics }
 
     private func makeApplication(
-        gateway: Gateway, store: SQLiteStore, writer: RecordWriter, onListening: @escaping @Sendable (Int) async -> Void
+        gateway: Gateway, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,
+        onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: ErrorEnvelopeMiddleware())
-        InferenceRoutes(gateway: gateway, writer: writer, store: store, readiness: { true }).register(on: router)
+        InferenceRoutes(gateway: gateway, writer: writer, store: store, readiness: ready).register(on: router)
         let logger = self.logger
         return Application(
             router: router,
@@ -85,18 +85,20 @@ public final class GatewayRuntime: Sendable {
         )
     }
 
-    /// Starts the embedded simulator if some simulator provider has no `base_url`; returns its port.
-    private func startSimulator(in tasks: inout ThrowingTaskGroup<Void, any Error>) async throws -> Int? {
-        let embedded = config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }
-        guard !embedded.isEmpty else { return nil }
+    /// The embedded simulator, when some simulator provider has no `base_url`; each such
+    /// provider's URL is bound once the simulator listens.
+    private func makeSimulator(urls: [String: LateBoundURL]) -> (any Service)? {
+        guard !urls.isEmpty else { return nil }
         var configs: [String: SimulatorConfig] = [:]
-        for provider in embedded { configs[provider.name] = provider.simulator ?? SimulatorConfig() }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let application = SimulatorServer.application(
-            routes: SimulatorRoutes(providers: configs), host: "127.0.0.1", port: 0, logger: logger
-        ) { port in continuation.yield(port) }
-        tasks.addTask { try await application.run() }
-        for await port in ports { return port }
-        return nil
+        for provider in config.providers where urls[provider.name] != nil {
+            configs[provider.name] = provider.simulator ?? SimulatorConfig()
+        }
+        var simulatorLogger = logger
+        simulatorLogger.logLevel = .critical
+        return SimulatorServer.application(
+            routes: SimulatorRoutes(providers: configs), host: "127.0.0.1", port: 0, logger: simulatorLogger
+        ) { port in
+            for (name, url) in urls { url.set("http://127.0.0.1:\(port)/providers/\(name)/v1") }
+        }
     }
 }

@@ -71,7 +71,7 @@ struct ResponsesStreamRelay: Sendable {
             ledger.finish(.done)
         } catch {
             let sent = await send(builder.fail(GatewayError(error).envelope), to: &writer, ledger: ledger)
-            ledger.finish(error.code == .timeout ? .timeout : (sent ? .upstreamError : .clientCancelled))
+            ledger.finish(sent ? (error.code == .timeout ? .timeout : .upstreamError) : .clientCancelled)
         }
         try? await writer.finish(nil)
     }

@@ -134,7 +134,7 @@ public struct SimulatorScript: Sendable {
             chunks.append(chunk(delta: ["content": .string(word)], finish: nil, filters: AzureFilters.completion(violence: false)))
         }
         let cut = finishReason == "content_filter"
-        chunks.append(chunk(delta: [:], finish: finishReason, filters: cut ? AzureFilters.completion(violence: true) : nil))
+        chunks.append(chunk(delta: [:], finish: finishReason, filters: cut ? AzureFilters.completion(violence: true) : Optional<JSONValue>.none))
         if includeUsage {
             chunks.append(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model), "choices": [], "usage": usage])
         }
@@ -147,7 +147,7 @@ public struct SimulatorScript: Sendable {
         var object: JSONObject = ["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model)]
         object["system_fingerprint"] = "fp_tollgate_sim"
         object["choices"] = [.object(choice)]
-        if includeUsage { object["usage"] = nil }
+        if includeUsage { object["usage"] = .null }
         return .object(object)
     }
 }

@@ -12,13 +12,14 @@ enum RecordRows {
         let time = UTCTimestamp.iso8601(record.requestTime)
         if record.writesInferenceRow {
             let codes = "[" + record.loggingErrorCodes.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO inference_table (request_id, client_request_id, request_date, request_time,
                       endpoint_name, served_entity_name, served_entity_id, api, stream, status_code, execution_duration_ms,
                       time_to_first_token_ms, sampling_fraction, request, response, stream_end, logging_error_codes, requester, trace_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     record.requestID, record.clientRequestID, String(time.prefix(10)), time,
                     record.endpointName, record.servedEntityName, record.servedEntityID, record.api.rawValue,
@@ -29,13 +30,14 @@ enum RecordRows {
             )
         }
         if record.writesUsageRow {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO endpoint_usage (request_id, client_request_id, endpoint_name, served_entity_name,
                       served_entity_id, requester, status_code, request_time, input_token_count, output_token_count,
                       token_count_source, request_streaming, usage_context)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     record.requestID, record.clientRequestID, record.endpointName, record.servedEntityName,
                     record.servedEntityID, record.requester, record.statusCode, time, usage?.input, usage?.output,

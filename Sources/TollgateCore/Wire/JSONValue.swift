@@ -58,6 +58,9 @@ public enum JSONValue: Sendable, Equatable {
 /// An ordered JSON object: keys keep the order in which they were written, so rewritten bodies
 /// read the same as the originals.
 public struct JSONObject: Sendable, Equatable {
+    /// Objects are equal when they hold the same members, whatever their order.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.storage == rhs.storage }
+
     public private(set) var keys: [String] = []
     private var storage: [String: JSONValue] = [:]
 
