@@ -9,6 +9,7 @@ import TollgateStore
 /// the outcome exactly once.
 struct UpstreamRelay: Sendable {
     let writer: RecordWriter
+    private static let decoder = JSONDecoder()
 
     func respond(_ call: InferenceCall) async -> Response {
         let start = ContinuousClock.now
@@ -63,7 +64,7 @@ struct UpstreamRelay: Sendable {
         }
         switch call.output {
         case .chat:
-            guard let digest = try? JSONDecoder().decode(ChatCompletionDigest.self, from: body) else {
+            guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else {
                 return invalid(call, raw: raw, start: start)
             }
             record.statusCode = status

@@ -5,13 +5,14 @@ import Synchronization
 import TollgateCore
 
 /// Takes finished requests off the request path and writes them in batches. Requests only append
-/// to an in-memory queue; the writer takes everything queued and writes it in one transaction, so
-/// batches grow with load (group commit) and a quiet gateway writes each row at once. On graceful
-/// shutdown it drains every queued record before returning.
+/// to an in-memory queue (no wake-up per request); the writer flushes every `flushInterval`, or
+/// at once when `batchSize` rows are waiting, one transaction per batch. On graceful shutdown it
+/// drains every queued record before returning.
 public final class RecordWriter: Service, Sendable {
     private let store: SQLiteStore
     private let payloadLimit: Int
     private let batchSize: Int
+    private let flushInterval: Duration
     private let logger: Logger
     private let queue = Mutex(Queue())
     private let wakeups: AsyncStream<Void>
@@ -31,29 +32,40 @@ public final class RecordWriter: Service, Sendable {
         public var maxQueueDepth = 0
     }
 
-    public init(store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, logger: Logger) {
+    public init(store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(5), logger: Logger) {
         self.store = store
         self.payloadLimit = payloadLimit
         self.batchSize = batchSize
+        self.flushInterval = flushInterval
         self.logger = logger
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues a record; never blocks the caller and never drops the record.
     public func enqueue(_ record: InferenceRecord) {
-        queue.withLock {
+        let full = queue.withLock {
             $0.records.append(record)
             $0.counters.enqueued += 1
             $0.counters.maxQueueDepth = max($0.counters.maxQueueDepth, $0.records.count)
+            return $0.records.count == batchSize
         }
-        wake.yield()
+        if full { wake.yield() }
     }
 
     public var statistics: Counters { queue.withLock { $0.counters } }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            for await _ in wakeups { await drain() }
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.flushInterval)
+                        self.wake.yield()
+                    }
+                }
+                for await _ in wakeups { await drain() }
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             self.wake.finish()
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-@main
+
 struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",

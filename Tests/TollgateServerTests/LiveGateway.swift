@@ -96,7 +96,7 @@ final class LiveGateway: Sendable {
     func rows(for requestID: String) async throws -> (inference: Row?, usage: Row?) {
         let queue = try DatabaseQueue(path: dbPath)
         for _ in 0..<200 {
-            let found = try await queue.read { db in
+            let found = try queue.read { db in
                 (
                     try Row.fetchOne(db, sql: "SELECT * FROM inference_table WHERE request_id = ?", arguments: [requestID]),
                     try Row.fetchOne(db, sql: "SELECT * FROM endpoint_usage WHERE request_id = ?", arguments: [requestID])
@@ -113,7 +113,7 @@ final class LiveGateway: Sendable {
         let queue = try DatabaseQueue(path: dbPath)
         var rows: [Row] = []
         for _ in 0..<200 {
-            rows = try await queue.read { db in try Row.fetchAll(db, sql: sql) }
+            rows = try queue.read { db in try Row.fetchAll(db, sql: sql) }
             if rows.count >= count { return rows }
             try await Task.sleep(for: .milliseconds(25))
         }
