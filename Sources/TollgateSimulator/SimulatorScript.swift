@@ -61,6 +61,7 @@ public struct SimulatorScript: Sendable {
     /// The answer's words, each with its leading space after the first (one per stream chunk).
     static func answerWords(for prompt: String) -> [String] {
         let topic = prompt.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")
+            .trimmingCharacters(in: CharacterSet(charactersIn: ".?!"))
         let sentence = "This is a deterministic answer from the Tollgate simulator about: \(topic). It has no model behind it, so its words are the same every time."
         let parts = sentence.split(separator: " ").map(String.init)
         return parts.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }
