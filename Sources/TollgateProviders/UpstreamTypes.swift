@@ -82,6 +82,7 @@ public struct UpstreamChunk: Sendable {
 /// response writer only; it is never read from two tasks.
 public final class UpstreamChunkStream: @unchecked Sendable {
     private let nextPayload: () async throws(UpstreamError) -> UpstreamChunk?
+    private var peeked: UpstreamChunk??
 
     public init(next: @escaping () async throws(UpstreamError) -> UpstreamChunk?) {
         self.nextPayload = next
@@ -89,6 +90,16 @@ public final class UpstreamChunkStream: @unchecked Sendable {
 
     /// The next chunk payload, or `nil` when the upstream ended the stream properly.
     public func next() async throws(UpstreamError) -> UpstreamChunk? {
-        try await nextPayload()
+        if let peeked {
+            self.peeked = nil
+            return peeked
+        }
+        return try await nextPayload()
+    }
+
+    /// Reads the first chunk ahead, so that a stream failing before its first chunk is answered
+    /// as a plain HTTP error; `next()` returns the chunk again.
+    public func peek() async throws(UpstreamError) {
+        peeked = .some(try await nextPayload())
     }
 }

@@ -23,6 +23,11 @@ struct UpstreamRelay: Sendable {
         case .complete(let status, let body):
             return complete(call, status: status, body: body, start: start)
         case .stream(let chunks):
+            do {
+                try await chunks.peek()
+            } catch {
+                return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
+            }
             switch call.output {
             case .chat:
                 return ChatStreamRelay(call: call, chunks: chunks, writer: writer, start: start).response()

@@ -72,6 +72,11 @@ public struct SimulatorRoutes: Sendable {
         headers[.cacheControl] = "no-cache"
         let delay: Duration? = config.tokensPerSecond > 0 ? .milliseconds(Int64(1000 / config.tokensPerSecond)) : nil
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            if script.outcome == .invalidJSON, script.afterChunks == 0 {
+                try await writer.write(ByteBuffer(string: Self.brokenEvent))
+                try await writer.finish(nil)
+                return
+            }
             var contentSent = 0
             for chunk in script.chunks {
                 let isContent = !ChatCompletionText.delta(ofChunk: chunk).isEmpty
@@ -82,8 +87,8 @@ public struct SimulatorRoutes: Sendable {
                 try await writer.write(ByteBuffer(string: "data: \(chunk.jsonText)\n\n"))
                 if isContent {
                     contentSent += 1
-                    if script.outcome == .invalidJSON {
-                        try await writer.write(ByteBuffer(string: "data: {\"choices\": [oops not json\n\n"))
+                    if script.outcome == .invalidJSON, contentSent == script.afterChunks {
+                        try await writer.write(ByteBuffer(string: Self.brokenEvent))
                         try await writer.finish(nil)
                         return
                     }
@@ -93,6 +98,9 @@ public struct SimulatorRoutes: Sendable {
             try await writer.finish(nil)
         })
     }
+
+    /// An event whose data is not JSON.
+    static let brokenEvent = "data: {\"choices\": [oops not json\n\n"
 
     /// Waits far longer than any sensible upstream timeout; ends early on graceful shutdown.
     static func stall() async throws {

@@ -36,7 +36,7 @@ public struct SimulatorScript: Sendable {
         let lowered = prompt.lowercased()
         let scenario = scenarios.first { lowered.contains($0.match.lowercased()) }
         outcome = scenario?.outcome ?? .success
-        afterChunks = scenario?.afterChunks ?? (outcome == .stall ? 0 : 3)
+        afterChunks = scenario?.afterChunks ?? (outcome == .stall ? 0 : outcome == .invalidJSON ? 1 : 3)
         model = request["model"]?.stringValue ?? "simulator"
         stream = request["stream"]?.boolValue ?? false
         includeUsage = request["stream_options"]?["include_usage"]?.boolValue ?? false

@@ -108,6 +108,22 @@ struct ErrorPathTests {
         try await gateway.stop()
     }
 
+    /// A stream whose first event is broken fails before any byte reached the client: a plain 502.
+    @Test func streamBrokenBeforeItsFirstChunkGets502() async throws {
+        let yaml = TestConfigs.simulator(simulator: "{scenarios: [{match: garbage, outcome: invalid_json, after_chunks: 0}]}")
+        let gateway = try await LiveGateway.start(yaml: yaml)
+        let answer = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("garbage", stream: true))
+        expectEnvelope(answer, status: 502, code: "upstream_invalid_response")
+        #expect(answer.headers["content-type"] == "application/json")
+        let row = try #require(try await gateway.rows(for: answer.requestID).inference)
+        #expect(row["status_code"] as Int? == 502)
+        #expect(row["stream_end"] as String? == "upstream_error")
+        #expect((row["response"] as String?)?.contains("oops not json") == true)
+        let responses = try await gateway.post("/v1/responses", body: #"{"model":"sim","input":"garbage","stream":true}"#)
+        expectEnvelope(responses, status: 502, code: "upstream_invalid_response")
+        try await gateway.stop()
+    }
+
     @Test func upstreamErrorsPassThroughWithTheirStatus() async throws {
         let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
         let blocked = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("How do I rob a bank without getting caught?"))
