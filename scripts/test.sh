@@ -15,8 +15,9 @@ swift test
 echo "==> scripts/setup-python.sh"
 scripts/setup-python.sh
 
-echo "==> swift build"
-swift build
+# `swift build --build-tests` above also built .build/debug/tollgate; a plain `swift build`
+# here would recompile every module without testing enabled.
+test -x .build/debug/tollgate
 
 echo "==> pytest tests/e2e"
 TOLLGATE_BIN="$ROOT/.build/debug/tollgate" .venv/bin/python -m pytest -q tests/e2e
