@@ -14,11 +14,12 @@ struct ChatStreamRelay: Sendable {
     func response() -> Response {
         var record = call.record
         record.statusCode = 200
-        let ledger = StreamLedger(record: record, upstreamStart: start, writer: writer)
+        let ledger = StreamLedger(call: call, record: record, upstreamStart: start, writer: writer)
         let chunks = self.chunks
+        let returnTrace = call.returnTrace
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {
-                await Self.relay(chunks, to: &writer, ledger: ledger)
+                await Self.relay(chunks, to: &writer, ledger: ledger, returnTrace: returnTrace)
             } onCancel: {
                 ledger.finish(.clientCancelled)
             }
@@ -26,7 +27,9 @@ struct ChatStreamRelay: Sendable {
         return HTTPAnswers.eventStream(requestID: call.requestID, entity: call.entity.config.name, body: body)
     }
 
-    private static func relay(_ chunks: UpstreamChunkStream, to writer: inout any ResponseBodyWriter, ledger: StreamLedger) async {
+    private static func relay(
+        _ chunks: UpstreamChunkStream, to writer: inout any ResponseBodyWriter, ledger: StreamLedger, returnTrace: Bool
+    ) async {
         do {
             while let chunk = try await chunks.next() {
                 if let usage = chunk.json["usage"], let reported = TokenEstimator.reported(in: usage) {
@@ -39,6 +42,11 @@ struct ChatStreamRelay: Sendable {
                     return
                 }
                 ledger.sent(chunk.text, contentDelta: ChatCompletionText.delta(ofChunk: chunk.json))
+            }
+            if returnTrace {
+                let payload: JSONValue = ["object": "chat.completion.chunk", "choices": [], "databricks_output": ["trace": ledger.clientTrace()]]
+                let text = payload.jsonText
+                if (try? await writer.write(ByteBuffer(string: "data: \(text)\n\n"))) != nil { ledger.sent(text) }
             }
             try? await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             ledger.finish(.done)

@@ -71,6 +71,7 @@ public final class GatewayRuntime: Sendable {
         let router = Router()
         router.add(middleware: ErrorEnvelopeMiddleware())
         InferenceRoutes(gateway: gateway, writer: writer, store: store, readiness: ready).register(on: router)
+        TraceRoutes(store: store).register(on: router)
         let logger = self.logger
         return Application(
             router: router,

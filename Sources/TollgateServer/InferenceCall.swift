@@ -16,8 +16,31 @@ struct InferenceCall: Sendable {
     let entity: EntityRuntime
     let output: OutputFormat
     let upstreamBody: ByteBuffer
+    /// `databricks_options.return_trace`: the response carries `databricks_output.trace`.
+    var returnTrace = false
     /// The row as known before the upstream call (request, endpoint, entity, ids).
     let record: InferenceRecord
+    /// The request's trace, filled in as calls finish.
+    let trace = RequestTrace()
+
+    /// Completes the trace — for agents, with the AGENT root span (`predict` / `predict_stream`)
+    /// around the model calls — and attaches it to the row.
+    func attachTrace(to record: inout InferenceRecord, clientOutput: String?, failed: Bool) {
+        if entity.isAgent {
+            trace.addRootOnce { SpanRecord(
+                spanID: trace.rootSpanID, parentSpanID: nil, name: stream ? "predict_stream" : "predict", type: .agent,
+                startNanos: trace.startNanos, endNanos: TraceIDs.nowNanos(), status: failed ? .error : .ok,
+                statusMessage: failed ? "request failed with status \(record.statusCode)" : "",
+                inputsJSON: record.request, outputsJSON: clientOutput
+            ) }
+        }
+        let finished = trace.record(
+            requestID: requestID, clientRequestID: record.clientRequestID, endpoint: endpoint.config.name,
+            requestTime: record.requestTime, failed: failed
+        )
+        record.trace = finished
+        record.traceID = finished.traceID
+    }
 }
 
 /// The parts of a chat request the gateway reads; the rest is relayed untouched.

@@ -82,10 +82,12 @@ struct RequestIntake: Sendable {
             upstream = request
             output = .chat
         }
-        return InferenceCall(
+        var call = InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: output,
             upstreamBody: ByteBuffer(bytes: JSONValue.object(upstream).jsonBytes), record: record
         )
+        call.returnTrace = object["databricks_options"]?["return_trace"]?.boolValue ?? false
+        return call
     }
 
     private func route(_ name: String, record: inout InferenceRecord) throws(GatewayError) -> (EndpointRuntime, EntityRuntime) {

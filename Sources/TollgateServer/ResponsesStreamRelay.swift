@@ -16,17 +16,18 @@ struct ResponsesStreamRelay: Sendable {
     func response() -> Response {
         var record = call.record
         record.statusCode = 200
-        let ledger = StreamLedger(record: record, upstreamStart: start, writer: writer)
+        let ledger = StreamLedger(call: call, record: record, upstreamStart: start, writer: writer)
         let builder = ResponsesStreamBuilder(
             responseID: Identifiers.hex(prefix: "resp_"), model: call.endpoint.config.name,
             createdAt: Int(Date().timeIntervalSince1970), request: request
         )
         let chunks = self.chunks
         let inputEstimate = TokenEstimator.estimateInput(call.record.request)
+        let returnTrace = call.returnTrace
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {
                 var builder = builder
-                await Self.relay(chunks, builder: &builder, to: &writer, ledger: ledger, inputEstimate: inputEstimate)
+                await Self.relay(chunks, builder: &builder, to: &writer, ledger: ledger, inputEstimate: inputEstimate, returnTrace: returnTrace)
             } onCancel: {
                 ledger.finish(.clientCancelled)
             }
@@ -50,7 +51,7 @@ struct ResponsesStreamRelay: Sendable {
 
     private static func relay(
         _ chunks: UpstreamChunkStream, builder: inout ResponsesStreamBuilder, to writer: inout any ResponseBodyWriter,
-        ledger: StreamLedger, inputEstimate: Int
+        ledger: StreamLedger, inputEstimate: Int, returnTrace: Bool
     ) async {
         guard await send(builder.start(), to: &writer, ledger: ledger) else { return ledger.finish(.clientCancelled) }
         var usage: TokenUsage?
@@ -65,7 +66,12 @@ struct ResponsesStreamRelay: Sendable {
                 }
             }
             let fallback = usage == nil ? (input: inputEstimate, output: TokenEstimator.estimate(builder.text)) : nil
-            guard await send(builder.finish(fallbackUsage: fallback), to: &writer, ledger: ledger) else {
+            var closing = builder.finish(fallbackUsage: fallback)
+            if returnTrace, let last = closing.indices.last,
+               let withTrace = JSONFieldPatch.appendingMember("databricks_output", ["trace": ledger.clientTrace()], to: closing[last].data) {
+                closing[last].data = withTrace
+            }
+            guard await send(closing, to: &writer, ledger: ledger) else {
                 return ledger.finish(.clientCancelled)
             }
             ledger.finish(.done)

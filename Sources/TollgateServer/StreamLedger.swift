@@ -17,10 +17,12 @@ final class StreamLedger: Sendable {
     }
 
     private let state: Mutex<State>
+    private let call: InferenceCall
     private let upstreamStart: ContinuousClock.Instant
     private let writer: RecordWriter
 
-    init(record: InferenceRecord, upstreamStart: ContinuousClock.Instant, writer: RecordWriter) {
+    init(call: InferenceCall, record: InferenceRecord, upstreamStart: ContinuousClock.Instant, writer: RecordWriter) {
+        self.call = call
         self.state = Mutex(State(record: record))
         self.upstreamStart = upstreamStart
         self.writer = writer
@@ -58,9 +60,22 @@ final class StreamLedger: Sendable {
             } else {
                 record.usage = .estimate(responseText: state.text)
             }
+            call.attachTrace(to: &record, clientOutput: record.response, failed: end != .done)
             return record
         }
         if let record { writer.enqueue(record) }
+    }
+
+    /// The trace as it stands, closed for the client that asked for it (`return_trace`).
+    func clientTrace() -> JSONValue {
+        var record = state.withLock { state in
+            var record = state.record
+            record.response = "[" + state.payloads.joined(separator: ",") + "]"
+            return record
+        }
+        call.attachTrace(to: &record, clientOutput: record.response, failed: false)
+        guard let trace = record.trace else { return .null }
+        return TraceOutput.document(trace, request: record.request, response: record.response)
     }
 
     deinit {

@@ -13,16 +13,31 @@ struct UpstreamRelay: Sendable {
 
     func respond(_ call: InferenceCall) async -> Response {
         let start = ContinuousClock.now
+        let spanStart = TraceIDs.nowNanos()
+        let upstreamBody = call.entity.isAgent ? nil : String(buffer: call.upstreamBody)
         let reply: UpstreamReply
         do {
-            reply = try await call.entity.provider.send(UpstreamRequest(body: call.upstreamBody, stream: call.stream, requestID: call.requestID))
+            reply = try await call.entity.provider(for: call.trace).send(
+                UpstreamRequest(body: call.upstreamBody, stream: call.stream, requestID: call.requestID)
+            )
         } catch {
+            if let upstreamBody {
+                call.trace.addModelCall(
+                    parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
+                    error: ("UpstreamError.\(error.code.rawValue)", error.rawBody ?? error.message),
+                    upstreamModel: call.entity.upstreamModel, stream: call.stream
+                )
+            }
             return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
         }
         switch reply {
         case .complete(let status, let body):
-            return complete(call, status: status, body: body, start: start)
-        case .stream(let chunks):
+            return complete(call, status: status, body: body, start: start, spanStart: spanStart, upstreamBody: upstreamBody)
+        case .stream(var chunks):
+            if let upstreamBody {
+                chunks = StreamSpan(trace: call.trace, parent: nil, start: spanStart, inputs: upstreamBody, upstreamModel: call.entity.upstreamModel)
+                    .watching(chunks)
+            }
             do {
                 try await chunks.peek()
             } catch {
@@ -42,9 +57,10 @@ struct UpstreamRelay: Sendable {
         var record = call.record
         if let start { record.executionDurationMs = StreamLedger.milliseconds(.now - start) }
         if call.stream { record.streamEnd = streamEnd }
-        return Self.errorResponse(error, record: record, writer: writer)
+        return answer(call, record: &record, status: error.status, body: error.envelope.jsonText)
     }
 
+    /// Answers and records an error for a request that never reached an endpoint's model.
     static func errorResponse(_ error: GatewayError, record: InferenceRecord, writer: RecordWriter) -> Response {
         var record = record
         let body = error.envelope.jsonText
@@ -54,44 +70,57 @@ struct UpstreamRelay: Sendable {
         return HTTPAnswers.json(status: error.status, body: ByteBuffer(string: body), requestID: record.requestID, entity: record.servedEntityName)
     }
 
+    /// Finishes the trace, adds it to the body when the client asked for it, records, answers.
+    private func answer(_ call: InferenceCall, record: inout InferenceRecord, status: Int, body: String, raw: ByteBuffer? = nil) -> Response {
+        record.statusCode = status
+        call.attachTrace(to: &record, clientOutput: body, failed: !(200..<300).contains(status))
+        var sent = body
+        var buffer = raw
+        if call.returnTrace, let trace = record.trace,
+           let withTrace = JSONFieldPatch.appendingMember(
+               "databricks_output", ["trace": TraceOutput.document(trace, request: record.request, response: body)], to: body
+           ) {
+            sent = withTrace
+            buffer = nil
+        }
+        record.response = sent
+        writer.enqueue(record)
+        return HTTPAnswers.json(status: status, body: buffer ?? ByteBuffer(string: sent), requestID: record.requestID, entity: record.servedEntityName)
+    }
+
     /// A whole upstream body: relayed (chat) or translated (Responses); upstream errors pass through.
-    private func complete(_ call: InferenceCall, status: Int, body: ByteBuffer, start: ContinuousClock.Instant) -> Response {
+    private func complete(
+        _ call: InferenceCall, status: Int, body: ByteBuffer, start: ContinuousClock.Instant, spanStart: UInt64, upstreamBody: String?
+    ) -> Response {
         var record = call.record
         record.executionDurationMs = StreamLedger.milliseconds(.now - start)
         if call.stream { record.streamEnd = (200..<300).contains(status) ? .done : .upstreamError }
         let raw = String(buffer: body)
-        guard (200..<300).contains(status) else {
-            let answer = UpstreamErrorBody.relayable(status: status, raw: raw)
-            record.statusCode = answer.status
-            record.response = answer.body
-            writer.enqueue(record)
-            return HTTPAnswers.json(status: answer.status, body: ByteBuffer(string: answer.body), requestID: record.requestID, entity: record.servedEntityName)
+        let ok = (200..<300).contains(status)
+        let digest = ok ? try? Self.decoder.decode(ChatCompletionDigest.self, from: body) : nil
+        if let upstreamBody {
+            call.trace.addModelCall(
+                parent: nil, start: spanStart, inputs: upstreamBody, outputs: ok ? raw : nil, usage: digest?.tokenCounts,
+                error: ok ? (digest == nil ? ("InvalidJSON", raw) : nil) : ("HTTPError \(status)", raw),
+                upstreamModel: call.entity.upstreamModel, stream: call.stream
+            )
         }
+        guard ok else {
+            let relayed = UpstreamErrorBody.relayable(status: status, raw: raw)
+            return answer(call, record: &record, status: relayed.status, body: relayed.body, raw: relayed.body == raw ? body : nil)
+        }
+        guard let digest else { return invalid(call, raw: raw, start: start) }
+        record.usage = digest.usageEvidence
         switch call.output {
         case .chat:
-            guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else {
-                return invalid(call, raw: raw, start: start)
-            }
-            record.statusCode = status
-            record.response = raw
-            record.usage = digest.usageEvidence
-            writer.enqueue(record)
-            return HTTPAnswers.json(status: status, body: body, requestID: record.requestID, entity: record.servedEntityName)
+            return answer(call, record: &record, status: status, body: raw, raw: body)
         case .responses(let request):
-            guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else {
-                return invalid(call, raw: raw, start: start)
-            }
+            guard let completion = try? JSONValue.parse(body.readableBytesView) else { return invalid(call, raw: raw, start: start) }
             let response = ResponsesTranslation.response(
                 fromChatCompletion: completion, request: request, model: call.endpoint.config.name,
                 responseID: Identifiers.hex(prefix: "resp_"), createdAt: Int(Date().timeIntervalSince1970)
             )
-            let text = response.jsonText
-            record.statusCode = status
-            record.response = text
-            record.usage = completion["usage"].flatMap(TokenEstimator.reported(in:)).map { .reported(input: $0.input, output: $0.output) }
-                ?? .estimate(responseText: ChatCompletionText.text(ofCompletion: completion))
-            writer.enqueue(record)
-            return HTTPAnswers.json(status: status, body: ByteBuffer(string: text), requestID: record.requestID, entity: record.servedEntityName)
+            return answer(call, record: &record, status: status, body: response.jsonText)
         }
     }
 
@@ -115,6 +144,11 @@ struct ChatCompletionDigest: Decodable {
 
     var usage: Usage?
     var choices: [Choice]?
+
+    var tokenCounts: TokenCounts? {
+        guard let input = usage?.prompt_tokens, let output = usage?.completion_tokens else { return nil }
+        return TokenCounts(input: input, output: output)
+    }
 
     var usageEvidence: UsageEvidence {
         if let input = usage?.prompt_tokens, let output = usage?.completion_tokens {

@@ -46,6 +46,40 @@ enum Migrations {
                 CREATE INDEX endpoint_usage_endpoint_time ON endpoint_usage(endpoint_name, request_time);
                 """)
         }
+        migrator.registerMigration("0002_traces") { db in
+            try db.execute(sql: """
+                CREATE TABLE traces (
+                    trace_id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL,
+                    client_request_id TEXT,
+                    endpoint_name TEXT NOT NULL,
+                    request_time TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    execution_duration_ms INTEGER,
+                    request_preview TEXT,
+                    response_preview TEXT,
+                    trace_json TEXT NOT NULL
+                );
+                CREATE INDEX traces_endpoint_time ON traces(endpoint_name, request_time);
+                CREATE INDEX traces_request ON traces(request_id);
+                CREATE TABLE spans (
+                    trace_id TEXT NOT NULL,
+                    span_id TEXT NOT NULL,
+                    parent_span_id TEXT,
+                    name TEXT NOT NULL,
+                    span_type TEXT NOT NULL,
+                    start_time_unix_nano INTEGER NOT NULL,
+                    end_time_unix_nano INTEGER NOT NULL,
+                    status_code TEXT NOT NULL,
+                    status_message TEXT,
+                    inputs TEXT,
+                    outputs TEXT,
+                    attributes TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    PRIMARY KEY (trace_id, span_id)
+                );
+                """)
+        }
         return migrator
     }
 }

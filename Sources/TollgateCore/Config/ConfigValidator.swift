@@ -32,6 +32,46 @@ public struct ConfigValidator: Sendable {
             }
             issues += validateEndpoint(endpoint, path: "\(path).config", providers: providerNames)
         }
+        for (index, endpoint) in config.endpoints.enumerated() {
+            for (entityIndex, entity) in endpoint.config.servedEntities.enumerated() {
+                guard let agent = entity.agent else { continue }
+                let path = "endpoints[\(index)].config.served_entities[\(entityIndex)].agent"
+                issues += validateAgent(agent, path: path, endpoint: endpoint.name, config: config, providers: providerNames)
+            }
+        }
+        return issues
+    }
+
+    private func validateAgent(
+        _ agent: AgentConfig, path: String, endpoint: String, config: GatewayConfig, providers: Set<String>
+    ) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        let model = agent.model
+        switch (model.endpoint, model.provider, model.name) {
+        case (let target?, nil, nil):
+            if target == endpoint {
+                issues.append(ConfigIssue(path: "\(path).model.endpoint", message: "an agent cannot call its own endpoint"))
+            } else if let other = config.endpoint(named: target) {
+                if other.config.servedEntities.contains(where: { $0.agent != nil }) {
+                    issues.append(ConfigIssue(path: "\(path).model.endpoint", message: "\"\(target)\" serves an agent; point agents at model endpoints"))
+                }
+            } else {
+                issues.append(ConfigIssue(path: "\(path).model.endpoint", message: "unknown endpoint \"\(target)\""))
+            }
+        case (nil, let provider?, let name?):
+            if !providers.contains(provider) {
+                issues.append(ConfigIssue(path: "\(path).model.provider", message: "unknown provider \"\(provider)\""))
+            }
+            if name.isEmpty { issues.append(ConfigIssue(path: "\(path).model.name", message: "must not be empty")) }
+        default:
+            issues.append(ConfigIssue(path: "\(path).model", message: "give either endpoint, or provider and name"))
+        }
+        if agent.maxSteps < 1 {
+            issues.append(ConfigIssue(path: "\(path).max_steps", message: "must be at least 1"))
+        }
+        for (index, tool) in agent.tools.enumerated() where tool.mcp.command.isEmpty {
+            issues.append(ConfigIssue(path: "\(path).tools[\(index)].mcp.command", message: "must name a program"))
+        }
         return issues
     }
 
@@ -92,8 +132,14 @@ public struct ConfigValidator: Sendable {
             if !entityNames.insert(entity.name).inserted {
                 issues.append(ConfigIssue(path: "\(entityPath).name", message: "duplicate served entity name \"\(entity.name)\""))
             }
+            if entity.agent != nil {
+                if entity.externalModel != nil {
+                    issues.append(ConfigIssue(path: "\(entityPath)", message: "give either external_model or agent, not both"))
+                }
+                continue
+            }
             guard let model = entity.externalModel else {
-                issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model"))
+                issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model or an agent"))
                 continue
             }
             if !providers.contains(model.provider) {

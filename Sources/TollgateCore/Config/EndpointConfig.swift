@@ -43,17 +43,20 @@ public struct EndpointCoreConfig: Sendable, Equatable, Codable {
 public struct ServedEntityConfig: Sendable, Equatable, Codable {
     public var name: String
     public var externalModel: ExternalModelConfig?
+    /// A declarative agent instead of an external model.
+    public var agent: AgentConfig?
     /// Version label recorded in `served_entity_id` (`name/version`); defaults to 1.
     public var entityVersion: String?
 
-    public init(name: String, externalModel: ExternalModelConfig? = nil, entityVersion: String? = nil) {
+    public init(name: String, externalModel: ExternalModelConfig? = nil, agent: AgentConfig? = nil, entityVersion: String? = nil) {
         self.name = name
         self.externalModel = externalModel
+        self.agent = agent
         self.entityVersion = entityVersion
     }
 
     enum CodingKeys: String, CodingKey {
-        case name
+        case name, agent
         case externalModel = "external_model"
         case entityVersion = "entity_version"
     }

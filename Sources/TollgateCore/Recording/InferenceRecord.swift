@@ -73,6 +73,8 @@ public struct InferenceRecord: Sendable {
     public var loggingErrorCodes: [LoggingErrorCode] = []
     public var requester: String?
     public var traceID: String?
+    /// The request's trace, written to `traces` and `spans` with the row.
+    public var trace: TraceRecord?
     public var usageContext: String?
     public var usage: UsageEvidence = .none
     /// `ai_gateway.inference_table_config.enabled` of the endpoint.

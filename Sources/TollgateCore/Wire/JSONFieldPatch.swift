@@ -34,6 +34,16 @@ public enum JSONFieldPatch {
         return Array(bytes[...open]) + member + Array(bytes[(open + 1)...])
     }
 
+    /// `text` (a JSON object) with one more member at its end, written without re-encoding the
+    /// rest; `nil` when `text` does not end an object.
+    public static func appendingMember(_ key: String, _ value: JSONValue, to text: String) -> String? {
+        let trimmed = text.trimmingSuffix(while: \.isWhitespace).drop(while: \.isWhitespace)
+        guard trimmed.first == "{", trimmed.last == "}" else { return nil }
+        let body = trimmed.dropLast()
+        let isEmpty = body.dropFirst().allSatisfy(\.isWhitespace)
+        return body + (isEmpty ? "" : ",") + JSONValue.quoted(key) + ":" + value.jsonText + "}"
+    }
+
     private static func skipWhitespace(_ bytes: [UInt8], _ start: Int) -> Int {
         var index = start
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -84,5 +94,13 @@ public enum JSONFieldPatch {
             }
             return index
         }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSuffix(while predicate: (Character) -> Bool) -> SubSequence {
+        var end = endIndex
+        while end > startIndex, predicate(self[index(before: end)]) { end = index(before: end) }
+        return self[startIndex..<end]
     }
 }

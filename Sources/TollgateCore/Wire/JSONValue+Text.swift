@@ -51,7 +51,7 @@ extension JSONValue {
 
     static func format(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
-        if value.rounded() == value, abs(value) < 1e15 { return String(Int64(value)) }
+        if value.rounded() == value, abs(value) < 9.2e18 { return String(Int64(value)) }
         return String(value)
     }
 
