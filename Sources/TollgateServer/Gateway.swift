@@ -1,3 +1,4 @@
+import Logging
 import TollgateCore
 import TollgateProviders
 
@@ -5,7 +6,7 @@ import TollgateProviders
 struct EntityRuntime: Sendable {
     enum Backend: Sendable {
         case model(any ChatProvider)
-        case agent(AgentConfig, ModelTarget)
+        case agent(AgentConfig, ModelTarget, AgentToolbox?)
     }
 
     let config: ServedEntityConfig
@@ -22,7 +23,7 @@ struct EntityRuntime: Sendable {
     func provider(for trace: RequestTrace) -> any ChatProvider {
         switch backend {
         case .model(let provider): provider
-        case .agent(let agent, let model): AgentProvider(agent: agent, model: model, trace: trace)
+        case .agent(let agent, let model, let toolbox): AgentProvider(agent: agent, model: model, toolbox: toolbox, trace: trace)
         }
     }
 }
@@ -43,8 +44,10 @@ struct EndpointRuntime: Sendable {
 struct Gateway: Sendable {
     let config: GatewayConfig
     let endpoints: [String: EndpointRuntime]
+    /// The MCP tool servers of every agent (started and stopped by `ToolHost`).
+    let toolboxes: [AgentToolbox]
 
-    init(config: GatewayConfig, upstream: HTTPUpstream, simulatorURL: @Sendable (String) -> LateBoundURL) {
+    init(config: GatewayConfig, upstream: HTTPUpstream, logger: Logger, simulatorURL: @Sendable (String) -> LateBoundURL) {
         self.config = config
         func client(_ model: ExternalModelConfig) -> (any ChatProvider)? {
             guard let provider = config.provider(named: model.provider) else { return nil }
@@ -64,6 +67,7 @@ struct Gateway: Sendable {
             models[endpoint.name] = EndpointRuntime(config: endpoint, router: TrafficRouter(endpoint: endpoint), entities: entities)
         }
         var endpoints = models
+        var toolboxes: [AgentToolbox] = []
         for endpoint in config.endpoints {
             var entities = models[endpoint.name]?.entities ?? [:]
             for entity in endpoint.config.servedEntities {
@@ -83,10 +87,13 @@ struct Gateway: Sendable {
                 } else {
                     continue
                 }
-                entities[entity.name] = EntityRuntime(config: entity, upstreamModel: modelName, backend: .agent(agent, target))
+                let toolbox = agent.tools.isEmpty ? nil : AgentToolbox(servers: agent.tools.map(\.mcp), logger: logger)
+                if let toolbox { toolboxes.append(toolbox) }
+                entities[entity.name] = EntityRuntime(config: entity, upstreamModel: modelName, backend: .agent(agent, target, toolbox))
             }
             endpoints[endpoint.name] = EndpointRuntime(config: endpoint, router: TrafficRouter(endpoint: endpoint), entities: entities)
         }
         self.endpoints = endpoints
+        self.toolboxes = toolboxes
     }
 }

@@ -37,12 +37,14 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.limits.maxResponseBytes
         )
         let simulatorURLs = Dictionary(uniqueKeysWithValues: config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }.map { ($0.name, LateBoundURL()) })
-        let gateway = Gateway(config: config, upstream: upstream) { simulatorURLs[$0] ?? LateBoundURL() }
+        let gateway = Gateway(config: config, upstream: upstream, logger: logger) { simulatorURLs[$0] ?? LateBoundURL() }
         let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
+        if !gateway.toolboxes.isEmpty { services.append(ToolHost(toolboxes: gateway.toolboxes, logger: logger)) }
         services.append(makeApplication(gateway: gateway, store: store, writer: writer, ready: ready, onListening: onListening))
-        // Shutdown runs in reverse order: the gateway (and its record writer) before the simulator.
+        // Shutdown runs in reverse order: the gateway (and its record writer) before the tool
+        // servers and the simulator.
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
         )

@@ -15,6 +15,8 @@ public struct SimulatorScript: Sendable {
     public let includeUsage: Bool
     public let id: String
     public let created: Int
+    /// A call of one of the offered tools, when the prompt names it: `(name, arguments JSON)`.
+    public let toolCall: (name: String, arguments: String)?
 
     /// The scenarios used when a simulator's config does not turn them off: the five probe
     /// prompts of PRODUCT.md and explicit `sim:` triggers.
@@ -43,7 +45,8 @@ public struct SimulatorScript: Sendable {
         self.id = id
         self.created = created
         promptTokens = TokenEstimator.estimateInput(request.jsonText)
-        var words = Self.answerWords(for: prompt)
+        toolCall = outcome == .success ? SimulatedTools.call(for: request, prompt: prompt) : nil
+        var words = Self.answerWords(for: SimulatedTools.lastToolResult(in: request).map { "the tool result \($0)" } ?? prompt)
         var finish = "stop"
         let limit = request["max_tokens"]?.intValue ?? request["max_completion_tokens"]?.intValue
         if let limit, limit > 0, words.count > limit {
@@ -53,6 +56,10 @@ public struct SimulatorScript: Sendable {
         if outcome == .streamCut {
             words = Array(words.prefix(afterChunks))
             finish = "content_filter"
+        }
+        if toolCall != nil {
+            words = []
+            finish = "tool_calls"
         }
         self.words = words
         finishReason = finish
@@ -78,7 +85,8 @@ public struct SimulatorScript: Sendable {
         return ""
     }
 
-    public var completionTokens: Int { words.count }
+    public var completionTokens: Int { toolCall == nil ? words.count : max(1, toolCall!.arguments.count / 4) }
+    var toolCallID: String { "call_" + id.suffix(12) }
     public var text: String { words.joined() }
 
     public var usage: JSONValue {
@@ -93,7 +101,10 @@ public struct SimulatorScript: Sendable {
     /// A whole chat.completion with prompt and completion filter annotations.
     public var completion: JSONValue {
         let filtered = finishReason == "content_filter"
-        let message: JSONValue = ["role": "assistant", "content": .string(text), "refusal": nil]
+        var message: JSONValue = ["role": "assistant", "content": .string(text), "refusal": nil]
+        if let toolCall {
+            message = ["role": "assistant", "content": nil, "refusal": nil, "tool_calls": [SimulatedTools.json(toolCall, id: toolCallID, withArguments: true)]]
+        }
         let choice: JSONValue = [
             "index": 0, "finish_reason": .string(finishReason), "logprobs": nil, "message": message,
             "content_filter_results": AzureFilters.completion(violence: filtered),
@@ -133,6 +144,12 @@ public struct SimulatorScript: Sendable {
         ]
         for word in words {
             chunks.append(chunk(delta: ["content": .string(word)], finish: nil, filters: AzureFilters.completion(violence: false)))
+        }
+        if let toolCall {
+            var opening = SimulatedTools.json(toolCall, id: toolCallID, withArguments: false)
+            opening = SimulatedTools.indexed(opening)
+            chunks.append(chunk(delta: ["tool_calls": [opening]], finish: nil, filters: nil))
+            chunks.append(chunk(delta: ["tool_calls": [["index": 0, "function": ["arguments": .string(toolCall.arguments)]]]], finish: nil, filters: nil))
         }
         let cut = finishReason == "content_filter"
         chunks.append(chunk(delta: [:], finish: finishReason, filters: cut ? AzureFilters.completion(violence: true) : Optional<JSONValue>.none))

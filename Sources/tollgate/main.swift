@@ -7,6 +7,10 @@ import NIOPosix
 // handlers, the upstream client and the server then share threads instead of hopping between
 // two pools. Must happen on the main thread before any task starts. TOLLGATE_EXECUTOR=swift
 // keeps Swift's default executor (for comparison in bench/).
+// A write to a child process that has exited (an agent's MCP tool server) must fail as an
+// error, not end the gateway.
+signal(SIGPIPE, SIG_IGN)
+
 if ProcessInfo.processInfo.environment["TOLLGATE_EXECUTOR"] != "swift" {
     NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }

@@ -4,33 +4,53 @@ import TollgateCore
 import TollgateProviders
 
 /// A declarative agent seen as a chat provider: it adds its instructions and parameters to the
-/// conversation, calls its model, and applies its error policy. Each model call becomes a
-/// CHAT_MODEL span under the request's AGENT span. Built per request (it holds the trace).
+/// conversation, calls its model, runs the tools the model asks for (feeding results back, up to
+/// `max_steps` model calls), and applies its error policy. Each model call is a CHAT_MODEL span
+/// and each tool call a TOOL span under the request's AGENT span. Built per request.
 struct AgentProvider: ChatProvider {
     let agent: AgentConfig
     let model: ModelTarget
+    let toolbox: AgentToolbox?
     let trace: RequestTrace
 
     func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamReply {
-        guard let chat = try? JSONValue.parse(request.body.readableBytesView).objectValue,
-              let (provider, upstreamModel) = model.pick()
-        else {
+        guard let chat = try? JSONValue.parse(request.body.readableBytesView).objectValue, let target = model.pick() else {
             throw UpstreamError(code: .invalidResponse, message: "agent request is not a chat request")
         }
-        let body = AgentPrompt.modelRequest(chat, agent: agent, upstreamModel: upstreamModel)
+        var conversation = AgentConversation(
+            base: AgentPrompt.modelRequest(chat, agent: agent, upstreamModel: target.1),
+            tools: await toolDefinitions(), maxSteps: agent.maxSteps
+        )
+        if request.stream {
+            let driver = AgentStreamDriver(provider: self, target: target, conversation: conversation, requestID: request.requestID)
+            return try await driver.start()
+        }
+        while true {
+            let reply = try await call(target, body: conversation.nextRequest(stream: false), requestID: request.requestID, stream: false)
+            guard case .complete(200..<300, let body) = reply,
+                  let completion = try? JSONValue.parse(body.readableBytesView),
+                  let message = completion["choices"]?[0]?["message"],
+                  let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty, conversation.canCallTools
+            else { return reply }
+            conversation.append(assistant: message)
+            for toolCall in calls { conversation.append(toolResult: await runTool(toolCall), for: toolCall) }
+        }
+    }
+
+    /// One model call, traced, with the error policy applied.
+    func call(_ target: (any ChatProvider, String), body: JSONObject, requestID: String, stream: Bool) async throws(UpstreamError) -> UpstreamReply {
+        let (provider, upstreamModel) = target
         let bodyText = JSONValue.object(body).jsonText
         let start = TraceIDs.nowNanos()
-        let call = UpstreamRequest(body: ByteBuffer(string: bodyText), stream: request.stream, requestID: request.requestID)
         let reply: UpstreamReply
         do {
-            reply = try await provider.send(call)
+            reply = try await provider.send(UpstreamRequest(body: ByteBuffer(string: bodyText), stream: stream, requestID: requestID))
         } catch {
-            let message = error.rawBody ?? error.message
             trace.addModelCall(
                 parent: trace.rootSpanID, start: start, inputs: bodyText, outputs: nil, usage: nil,
-                error: ("UpstreamError.\(error.code.rawValue)", message), upstreamModel: upstreamModel, stream: request.stream
+                error: ("UpstreamError.\(error.code.rawValue)", error.rawBody ?? error.message), upstreamModel: upstreamModel, stream: stream
             )
-            if case .respond(let text) = agent.onModelError { return AgentReplies.canned(text, stream: request.stream, model: upstreamModel) }
+            if case .respond(let text) = agent.onModelError { return AgentReplies.canned(text, stream: stream, model: upstreamModel) }
             throw error
         }
         switch reply {
@@ -41,15 +61,46 @@ struct AgentProvider: ChatProvider {
             trace.addModelCall(
                 parent: trace.rootSpanID, start: start, inputs: bodyText, outputs: ok ? text : nil,
                 usage: usage.map { TokenCounts(input: $0.input, output: $0.output) },
-                error: ok ? nil : ("HTTPError \(status)", text), upstreamModel: upstreamModel, stream: request.stream
+                error: ok ? nil : ("HTTPError \(status)", text), upstreamModel: upstreamModel, stream: stream
             )
             if !ok, case .respond(let message) = agent.onModelError {
-                return AgentReplies.canned(message, stream: request.stream, model: upstreamModel)
+                return AgentReplies.canned(message, stream: stream, model: upstreamModel)
             }
             return reply
         case .stream(let chunks):
             let span = StreamSpan(trace: trace, parent: trace.rootSpanID, start: start, inputs: bodyText, upstreamModel: upstreamModel)
             return .stream(span.watching(chunks))
+        }
+    }
+
+    /// Runs one tool call of the model's, as a TOOL span.
+    func runTool(_ toolCall: JSONValue) async -> String {
+        let name = toolCall["function"]?["name"]?.stringValue ?? ""
+        let arguments = toolCall["function"]?["arguments"]?.stringValue ?? "{}"
+        let start = TraceIDs.nowNanos()
+        let result = await toolbox?.call(name: name, argumentsJSON: arguments) ?? ToolResult(output: "Tool error: no tools configured", isError: true)
+        let end = TraceIDs.nowNanos()
+        trace.add(SpanRecord(
+            spanID: TraceIDs.spanHex(), parentSpanID: trace.rootSpanID, name: name.isEmpty ? "tool" : name, type: .tool,
+            startNanos: start, endNanos: end, status: result.isError ? .error : .ok, statusMessage: result.isError ? result.output : "",
+            inputsJSON: arguments, outputsJSON: JSONValue.quoted(result.output),
+            attributes: ["gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": .string(name)],
+            events: result.isError ? [SpanEvent.exception(type: "ToolError", message: result.output, at: end)] : []
+        ))
+        return result.output
+    }
+
+    private func toolDefinitions() async -> [JSONValue] {
+        guard let toolbox else { return [] }
+        do {
+            return try await toolbox.toolDefinitions()
+        } catch {
+            trace.add(SpanRecord(
+                spanID: TraceIDs.spanHex(), parentSpanID: trace.rootSpanID, name: "list_tools", type: .tool,
+                startNanos: TraceIDs.nowNanos(), endNanos: TraceIDs.nowNanos(), status: .error, statusMessage: error.message,
+                events: [SpanEvent.exception(type: "ToolError", message: error.message, at: TraceIDs.nowNanos())]
+            ))
+            return []
         }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import MCP
+import ServiceLifecycle
+import TollgateCore
+
+/// The MCP servers of one agent: started on first use (or at warm-up), their tools offered to
+/// the model as Chat Completions function tools, their calls routed to the server that has them.
+actor AgentToolbox {
+    let servers: [MCPServerConfig]
+    let logger: Logger
+    let callTimeout: Duration
+    private var sessions: [MCPSession] = []
+    private var catalog: [String: MCPSession] = [:]
+    private var definitions: [JSONValue] = []
+    private var connected = false
+
+    init(servers: [MCPServerConfig], logger: Logger, callTimeout: Duration = .seconds(30)) {
+        self.servers = servers
+        self.logger = logger
+        self.callTimeout = callTimeout
+    }
+
+    /// The tools as Chat Completions `tools` entries.
+    func toolDefinitions() async throws(ToolError) -> [JSONValue] {
+        try await connectIfNeeded()
+        return definitions
+    }
+
+    /// Runs one tool call; tool failures come back as text for the model, marked as errors.
+    func call(name: String, argumentsJSON: String) async -> ToolResult {
+        do {
+            try await connectIfNeeded()
+            guard let session = catalog[name] else {
+                throw ToolError(code: .unknownTool, message: "no tool named \(name)")
+            }
+            let arguments = try? JSONDecoder().decode([String: Value].self, from: Data((argumentsJSON.isEmpty ? "{}" : argumentsJSON).utf8))
+            return try await session.call(name, arguments: arguments, timeout: callTimeout)
+        } catch let error as ToolError {
+            logger.warning("agent tool call failed", metadata: ["tool": "\(name)", "error": "\(error)"])
+            return ToolResult(output: "Tool error: \(error.message)", isError: true)
+        } catch {
+            return ToolResult(output: "Tool error: \(error)", isError: true)
+        }
+    }
+
+    func shutdown() async {
+        for session in sessions { await session.shutdown() }
+        sessions = []
+        catalog = [:]
+        connected = false
+    }
+
+    private func connectIfNeeded() async throws(ToolError) {
+        guard !connected else { return }
+        var started: [MCPSession] = []
+        var catalog: [String: MCPSession] = [:]
+        var definitions: [JSONValue] = []
+        do {
+            for server in servers {
+                let session = try MCPSession(command: server.command, environment: server.env, logger: logger)
+                started.append(session)
+                try await session.connect(timeout: .seconds(20))
+                for tool in try await session.listTools() where catalog[tool.name] == nil {
+                    catalog[tool.name] = session
+                    definitions.append(Self.definition(tool))
+                }
+            }
+        } catch {
+            for session in started { await session.shutdown() }
+            throw error
+        }
+        sessions = started
+        self.catalog = catalog
+        self.definitions = definitions
+        connected = true
+    }
+
+    static func definition(_ tool: Tool) -> JSONValue {
+        let schema = (try? JSONEncoder().encode(tool.inputSchema)).flatMap { try? JSONValue.parse($0) } ?? ["type": "object"]
+        var function: JSONObject = ["name": .string(tool.name), "parameters": schema]
+        if let description = tool.description { function["description"] = .string(description) }
+        return ["type": "function", "function": .object(function)]
+    }
+}
+
+/// Owns every agent's tool servers: warms them up at start, stops them on shutdown.
+struct ToolHost: Service {
+    let toolboxes: [AgentToolbox]
+    let logger: Logger
+
+    func run() async throws {
+        for toolbox in toolboxes {
+            do {
+                _ = try await toolbox.toolDefinitions()
+            } catch {
+                logger.warning("agent tools not ready; will retry on first use", metadata: ["error": "\(error)"])
+            }
+        }
+        try? await gracefulShutdown()
+        for toolbox in toolboxes { await toolbox.shutdown() }
+    }
+}
