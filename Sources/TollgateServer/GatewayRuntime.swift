@@ -19,6 +19,7 @@ public final class GatewayRuntime: Sendable {
     let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
     private let writerBox = Mutex<RecordWriter?>(nil)
+    private let exporterBox = Mutex<OTLPExporter?>(nil)
 
     public init(config: GatewayConfig, logger: Logger) {
         self.config = config
@@ -29,9 +30,13 @@ public final class GatewayRuntime: Sendable {
     /// `onListening` receives the bound port once the server accepts connections.
     public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let store = try SQLiteStore.open(url: config.store)
-        let writer = RecordWriter(store: store, payloadLimit: config.limits.logPayloadLimitBytes, logger: logger)
-        writerBox.withLock { $0 = writer }
         let client = HTTPUpstream.makeClient(limits: config.limits)
+        let exporter = config.tracing.otlp.map { OTLPExporter(config: $0, client: client, logger: logger) }
+        var traceSink: (@Sendable ([TraceRecord]) -> Void)?
+        if let exporter { traceSink = { traces in exporter.export(traces) } }
+        let writer = RecordWriter(store: store, payloadLimit: config.limits.logPayloadLimitBytes, logger: logger, onTracesWritten: traceSink)
+        writerBox.withLock { $0 = writer }
+        exporterBox.withLock { $0 = exporter }
         let upstream = HTTPUpstream(
             client: client, timeout: .milliseconds(Int64(config.limits.upstreamTimeoutSeconds * 1000)),
             maxResponseBytes: config.limits.maxResponseBytes
@@ -42,6 +47,7 @@ public final class GatewayRuntime: Sendable {
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
         if !gateway.toolboxes.isEmpty { services.append(ToolHost(toolboxes: gateway.toolboxes, logger: logger)) }
+        if let exporter { services.append(exporter) }
         services.append(makeApplication(gateway: gateway, store: store, writer: writer, ready: ready, onListening: onListening))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool
         // servers and the simulator.
@@ -65,6 +71,11 @@ public final class GatewayRuntime: Sendable {
 
     /// Record writer statistics (nil before `run`).
     public var recordStatistics: RecordWriter.Counters? { writerBox.withLock { $0 }?.statistics }
+
+    /// OTLP export counts: traces exported and dropped (nil without `tracing.otlp`).
+    public var exportStatistics: (exported: Int, dropped: Int)? {
+        exporterBox.withLock { $0 }.map { ($0.statistics.exported, $0.statistics.dropped) }
+    }
 
     private func makeApplication(
         gateway: Gateway, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,

@@ -14,6 +14,8 @@ public final class RecordWriter: Service, Sendable {
     private let batchSize: Int
     private let flushInterval: Duration
     private let logger: Logger
+    /// Receives the traces of every batch once it is stored (the OTLP exporter).
+    private let onTracesWritten: (@Sendable ([TraceRecord]) -> Void)?
     private let queue = Mutex(Queue())
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -32,7 +34,11 @@ public final class RecordWriter: Service, Sendable {
         public var maxQueueDepth = 0
     }
 
-    public init(store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(5), logger: Logger) {
+    public init(
+        store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(5), logger: Logger,
+        onTracesWritten: (@Sendable ([TraceRecord]) -> Void)? = nil
+    ) {
+        self.onTracesWritten = onTracesWritten
         self.store = store
         self.payloadLimit = payloadLimit
         self.batchSize = batchSize
@@ -95,6 +101,7 @@ public final class RecordWriter: Service, Sendable {
             do {
                 try await store.write(batch, payloadLimit: payloadLimit)
                 queue.withLock { $0.counters.written += batch.count }
+                onTracesWritten?(batch.compactMap(\.trace))
                 return
             } catch {
                 queue.withLock { $0.counters.failedBatches += 1 }

@@ -56,6 +56,8 @@ store: "sqlite:{db}"
 environment: e2e
 limits:
   upstream_timeout_seconds: 120
+tracing:
+  otlp: {{endpoint: "{mlflow_url}", headers: {{x-mlflow-experiment-id: "0"}}, flush_interval_ms: 200}}
 providers:
   - name: local
     kind: openai
@@ -84,6 +86,25 @@ endpoints:
     ai_gateway:
       inference_table_config: {{enabled: true}}
       usage_tracking_config: {{enabled: true}}
+  - name: smol-agent
+    config:
+      served_entities:
+        - name: smol-agent-v1
+          agent:
+            instructions: You are a concise assistant. Answer in one sentence.
+            model: {{endpoint: smollm2}}
+            parameters: {{max_tokens: 32}}
+            on_model_error: propagate
+  - name: sim-agent
+    config:
+      served_entities:
+        - name: sim-agent-v1
+          agent:
+            instructions: You help customers with their orders.
+            model: {{endpoint: simulated}}
+            on_model_error: {{respond: "Sorry, I can't help with that request."}}
+            tools: [{{mcp: {{command: [python3, "{orders_server}"]}}}}]
+            max_steps: 3
 """
 
 
@@ -340,6 +361,7 @@ class Gateway:
     log_path: Path
     client: openai.OpenAI
     model_url: str
+    mlflow_url: str
     process: subprocess.Popen = field(repr=False)
 
     def url(self, path: str) -> str:
@@ -381,15 +403,59 @@ def model_server(tmp_path_factory: pytest.TempPathFactory):
         _stop(proc)
 
 
+MLFLOW_READY_TIMEOUT = 180.0
+
+
 @pytest.fixture(scope="session")
-def gateway(model_server: str, tmp_path_factory: pytest.TempPathFactory):
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
+    """Base URL of a real MLflow tracking server (SQLite backend) that ingests OTLP traces."""
+    work = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    log = work / "mlflow.log"
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "mlflow"), "server",
+                "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+                "--default-artifact-root", str(work / "artifacts"),
+                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            ],
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url + "/health", proc, log, "mlflow server", MLFLOW_READY_TIMEOUT)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def gateway(model_server: str, mlflow_server: str, tmp_path_factory: pytest.TempPathFactory):
     if not TOLLGATE_BIN.exists():
         pytest.fail(f"{TOLLGATE_BIN} does not exist; run `swift build` first")
     work = tmp_path_factory.mktemp("tollgate")
     port = free_port()
     db = work / "tollgate.db"
     config = work / "tollgate.yaml"
-    config.write_text(CONFIG_TEMPLATE.format(port=port, db=db, model_url=model_server))
+    config.write_text(
+        CONFIG_TEMPLATE.format(
+            port=port, db=db, model_url=model_server, mlflow_url=mlflow_server,
+            orders_server=ROOT / "tools" / "mcp" / "orders_server.py",
+        )
+    )
     log = work / "tollgate.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -401,7 +467,10 @@ def gateway(model_server: str, tmp_path_factory: pytest.TempPathFactory):
         )
     base = f"http://127.0.0.1:{port}"
     client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0, timeout=120.0)
-    gw = Gateway(base_url=base, db_path=db, config_path=config, log_path=log, client=client, model_url=model_server, process=proc)
+    gw = Gateway(
+        base_url=base, db_path=db, config_path=config, log_path=log, client=client, model_url=model_server,
+        mlflow_url=mlflow_server, process=proc,
+    )
     try:
         _wait_ready(base + "/health/ready", proc, log, "tollgate", GATEWAY_READY_TIMEOUT)
         yield gw

@@ -12,6 +12,18 @@ public struct ConfigValidator: Sendable {
             issues.append(ConfigIssue(path: "store", message: "must be sqlite:PATH or postgres://…"))
         }
         issues += validateLimits(config.limits)
+        if let otlp = config.tracing.otlp {
+            if !(otlp.endpoint.hasPrefix("http://") || otlp.endpoint.hasPrefix("https://")) {
+                issues.append(ConfigIssue(path: "tracing.otlp.endpoint", message: "must start with http:// or https://"))
+            }
+            let positive: [(String, Double)] = [
+                ("batch_size", Double(otlp.batchSize)), ("flush_interval_ms", Double(otlp.flushIntervalMs)),
+                ("max_queue", Double(otlp.maxQueue)), ("max_attempts", Double(otlp.maxAttempts)), ("timeout_seconds", otlp.timeoutSeconds),
+            ]
+            for (key, value) in positive where !(value > 0) {
+                issues.append(ConfigIssue(path: "tracing.otlp.\(key)", message: "must be greater than 0"))
+            }
+        }
         var providerNames = Set<String>()
         for (index, provider) in config.providers.enumerated() {
             let path = "providers[\(index)]"

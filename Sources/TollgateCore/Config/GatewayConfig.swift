@@ -6,10 +6,12 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public var limits: LimitsConfig
     public var providers: [ProviderConfig]
     public var endpoints: [EndpointConfig]
+    public var tracing: TracingConfig
 
     public init(
         server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", environment: String = "dev",
-        limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = []
+        limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = [],
+        tracing: TracingConfig = TracingConfig()
     ) {
         self.server = server
         self.store = store
@@ -17,10 +19,11 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         self.limits = limits
         self.providers = providers
         self.endpoints = endpoints
+        self.tracing = tracing
     }
 
     enum CodingKeys: String, CodingKey {
-        case server, store, environment, limits, providers, endpoints
+        case server, store, environment, limits, providers, endpoints, tracing
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +34,7 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? LimitsConfig()
         providers = try c.decodeIfPresent([ProviderConfig].self, forKey: .providers) ?? []
         endpoints = try c.decodeIfPresent([EndpointConfig].self, forKey: .endpoints) ?? []
+        tracing = try c.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
     }
 
     public func provider(named name: String) -> ProviderConfig? {
