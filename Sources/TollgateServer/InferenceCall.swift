@@ -21,11 +21,26 @@ struct InferenceCall: Sendable {
     /// The row as known before the upstream call (request, endpoint, entity, ids).
     let record: InferenceRecord
     /// The request's trace, filled in as calls finish.
-    let trace = RequestTrace()
+    let trace: RequestTrace
+
+    init(
+        requestID: String, stream: Bool, endpoint: EndpointRuntime, entity: EntityRuntime, output: OutputFormat,
+        upstreamBody: ByteBuffer, record: InferenceRecord, tracing: Bool
+    ) {
+        self.requestID = requestID
+        self.stream = stream
+        self.endpoint = endpoint
+        self.entity = entity
+        self.output = output
+        self.upstreamBody = upstreamBody
+        self.record = record
+        self.trace = RequestTrace(enabled: tracing)
+    }
 
     /// Completes the trace — for agents, with the AGENT root span (`predict` / `predict_stream`)
     /// around the model calls — and attaches it to the row.
     func attachTrace(to record: inout InferenceRecord, clientOutput: String?, failed: Bool) {
+        guard trace.enabled else { return }
         if entity.isAgent {
             trace.addRootOnce { SpanRecord(
                 spanID: trace.rootSpanID, parentSpanID: nil, name: stream ? "predict_stream" : "predict", type: .agent,

@@ -45,7 +45,7 @@ struct RequestIntake: Sendable {
         }
         return InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: .chat,
-            upstreamBody: ByteBuffer(bytes: patched), record: record
+            upstreamBody: ByteBuffer(bytes: patched), record: record, tracing: gateway.config.tracing.enabled
         )
     }
 
@@ -84,7 +84,8 @@ struct RequestIntake: Sendable {
         }
         var call = InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: output,
-            upstreamBody: ByteBuffer(bytes: JSONValue.object(upstream).jsonBytes), record: record
+            upstreamBody: ByteBuffer(bytes: JSONValue.object(upstream).jsonBytes), record: record,
+            tracing: gateway.config.tracing.enabled
         )
         call.returnTrace = object["databricks_options"]?["return_trace"]?.boolValue ?? false
         return call

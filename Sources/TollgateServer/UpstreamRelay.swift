@@ -14,7 +14,7 @@ struct UpstreamRelay: Sendable {
     func respond(_ call: InferenceCall) async -> Response {
         let start = ContinuousClock.now
         let spanStart = TraceIDs.nowNanos()
-        let upstreamBody = call.entity.isAgent ? nil : String(buffer: call.upstreamBody)
+        let upstreamBody = call.entity.isAgent || !call.trace.enabled ? nil : String(buffer: call.upstreamBody)
         let reply: UpstreamReply
         do {
             reply = try await call.entity.provider(for: call.trace).send(

@@ -1,10 +1,19 @@
 /// `tracing:` — where traces go besides the store.
 public struct TracingConfig: Sendable, Equatable, Codable {
+    /// Whether requests are traced at all (default true).
+    public var enabled: Bool
     /// Export to an OTLP/HTTP collector (MLflow, Jaeger, Phoenix, Langfuse …).
     public var otlp: OTLPConfig?
 
-    public init(otlp: OTLPConfig? = nil) {
+    public init(enabled: Bool = true, otlp: OTLPConfig? = nil) {
+        self.enabled = enabled
         self.otlp = otlp
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        otlp = try c.decodeIfPresent(OTLPConfig.self, forKey: .otlp)
     }
 }
 

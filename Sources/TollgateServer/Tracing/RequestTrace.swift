@@ -5,21 +5,25 @@ import TollgateCore
 /// Collects one request's spans as they finish; becomes a `TraceRecord` when the request ends.
 /// Span ids are drawn up front so children can name their parent before it ends.
 final class RequestTrace: Sendable {
+    /// With tracing off (`tracing.enabled: false`) nothing is collected.
+    let enabled: Bool
     let traceHex: String
     let rootSpanID: String
     let startNanos: UInt64
     private let spans = Mutex<[SpanRecord]>([])
     private let rootAdded = Mutex(false)
 
-    init() {
-        traceHex = TraceIDs.traceHex()
-        rootSpanID = TraceIDs.spanHex()
-        startNanos = TraceIDs.nowNanos()
+    init(enabled: Bool = true) {
+        self.enabled = enabled
+        traceHex = enabled ? TraceIDs.traceHex() : ""
+        rootSpanID = enabled ? TraceIDs.spanHex() : ""
+        startNanos = enabled ? TraceIDs.nowNanos() : 0
     }
 
     var traceID: String { "tr-" + traceHex }
 
     func add(_ span: SpanRecord) {
+        guard enabled else { return }
         spans.withLock { $0.append(span) }
     }
 
@@ -38,6 +42,7 @@ final class RequestTrace: Sendable {
         parent: String?, start: UInt64, inputs: String?, outputs: String?, usage: TokenCounts?,
         error: (type: String, message: String)?, upstreamModel: String, stream: Bool
     ) {
+        guard enabled else { return }
         let end = TraceIDs.nowNanos()
         var attributes = JSONObject()
         attributes["mlflow.message.format"] = "openai"
