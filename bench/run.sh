@@ -4,7 +4,9 @@
 # Measures, in one run on one machine, a fixed-response upstream (nginx, one worker) reached
 # directly and through Tollgate, and reports the latency Tollgate adds at one connection, the
 # throughput at 64 connections, the gateway's peak memory, and whether every request that went
-# through Tollgate left its inference_table and endpoint_usage rows.
+# through Tollgate left its inference_table and endpoint_usage rows. Unless BENCH_TRACING=0, a
+# second Tollgate with the same configuration plus `tracing: {enabled: false}` is measured the
+# same way in the same run, and the report adds what request tracing costs.
 #
 # Usage: bench/run.sh
 #
@@ -14,6 +16,7 @@
 #   BENCH_CONNECTIONS     connections for the throughput runs                       [64]
 #   BENCH_THREADS         wrk threads for the throughput runs                       [2]
 #   BENCH_ONLY_DIRECT=1   measure nginx alone; skip Tollgate (no build, no targets)
+#   BENCH_TRACING=0       skip the second Tollgate (tracing off) and the tracing comparison
 #   BENCH_BIN             Tollgate binary                          [.build/release/tollgate]
 #   BENCH_READY_TIMEOUT   seconds to wait for readiness of each server              [60]
 #   BENCH_DRAIN_TIMEOUT   seconds to wait for Tollgate to exit after SIGTERM        [60]
@@ -28,6 +31,7 @@ WARMUP="${BENCH_WARMUP:-3s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 ONLY_DIRECT="${BENCH_ONLY_DIRECT:-0}"
+TRACING="${BENCH_TRACING:-1}"
 BIN="${BENCH_BIN:-$ROOT/.build/release/tollgate}"
 READY_TIMEOUT="${BENCH_READY_TIMEOUT:-60}"
 DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-60}"
@@ -55,6 +59,8 @@ WARMUP_S="$(to_seconds "$WARMUP")"
 (( THREADS <= CONNECTIONS )) || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
 [[ "$READY_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_READY_TIMEOUT must be a positive integer"
 [[ "$DRAIN_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DRAIN_TIMEOUT must be a positive integer"
+[[ "$TRACING" == 0 || "$TRACING" == 1 ]] || die "BENCH_TRACING must be 0 or 1"
+[[ "$ONLY_DIRECT" != 1 ]] || TRACING=0
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -94,6 +100,7 @@ fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 NGINX_PID=""
 TOLLGATE_PID=""
+NOTRACE_PID=""
 SAMPLER_PID=""
 WRK_PID=""
 FINISHED=0
@@ -132,9 +139,10 @@ cleanup() {
   stop_process "$WRK_PID" 5 || true
   stop_process "$SAMPLER_PID" 2 || true
   stop_process "$TOLLGATE_PID" 10 || true
+  stop_process "$NOTRACE_PID" 10 || true
   stop_process "$NGINX_PID" 5 || true
   if [[ "$FINISHED" != 1 ]]; then
-    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log"; do
+    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log" "$TMP/tollgate-notrace.log"; do
       if [[ -s "$f" ]]; then log "last lines of $f:"; tail -n 20 "$f" >&2 || true; fi
     done
   fi
@@ -151,6 +159,18 @@ trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# other_free_port PORT...: a free loopback port that is none of the given ones.
+other_free_port() {
+  local i port taken p
+  for (( i = 0; i < 20; i++ )); do
+    port="$(free_port)"
+    taken=0
+    for p in "$@"; do [[ "$port" == "$p" ]] && taken=1; done
+    (( taken )) || { echo "$port"; return 0; }
+  done
+  die "no free port found"
 }
 
 # HTTP status of a GET to a loopback URL (0 when it cannot connect); proxies are never used.
@@ -227,15 +247,17 @@ wait_ready nginx "$NGINX_PID" "$DIRECT_URL"
 log "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$NGINX_PORT (pid $NGINX_PID)"
 
 # ---------------------------------------------------------------------------------------------
-# Gateway: Tollgate in front of nginx, recording on
+# Gateway: Tollgate in front of nginx, recording on; unless BENCH_TRACING=0, a second one with
+# tracing off, its own port and its own store, the configuration otherwise the same
 # ---------------------------------------------------------------------------------------------
-TOLLGATE_URL=""
-if [[ "$ONLY_DIRECT" != 1 ]]; then
-  TOLLGATE_PORT="$(free_port)"
-  while [[ "$TOLLGATE_PORT" == "$NGINX_PORT" ]]; do TOLLGATE_PORT="$(free_port)"; done
-  cat >"$TMP/tollgate.yaml" <<EOF
-server: {host: 127.0.0.1, port: $TOLLGATE_PORT}
-store: sqlite:$TMP/bench.db
+# write_config FILE PORT DB [EXTRA_TOP_LEVEL_LINE]
+write_config() {
+  local file="$1" port="$2" db="$3" extra="${4:-}"
+  {
+    echo "server: {host: 127.0.0.1, port: $port}"
+    echo "store: sqlite:$db"
+    [[ -z "$extra" ]] || echo "$extra"
+    cat <<EOF
 environment: bench
 providers:
   - name: nginx
@@ -253,11 +275,29 @@ endpoints:
       inference_table_config: {enabled: true}
       usage_tracking_config: {enabled: true}
 EOF
+  } >"$file"
+}
+
+TOLLGATE_URL=""
+NOTRACE_URL=""
+TOLLGATE_PORT=""
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  TOLLGATE_PORT="$(other_free_port "$NGINX_PORT")"
+  write_config "$TMP/tollgate.yaml" "$TOLLGATE_PORT" "$TMP/bench.db"
   "$BIN" serve --config "$TMP/tollgate.yaml" >"$TMP/tollgate.log" 2>&1 &
   TOLLGATE_PID=$!
   wait_ready tollgate "$TOLLGATE_PID" "http://127.0.0.1:$TOLLGATE_PORT/health/ready"
   TOLLGATE_URL="http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions"
   log "tollgate on 127.0.0.1:$TOLLGATE_PORT (pid $TOLLGATE_PID)"
+fi
+if [[ "$TRACING" == 1 ]]; then
+  NOTRACE_PORT="$(other_free_port "$NGINX_PORT" "$TOLLGATE_PORT")"
+  write_config "$TMP/tollgate-notrace.yaml" "$NOTRACE_PORT" "$TMP/bench-notrace.db" "tracing: {enabled: false}"
+  "$BIN" serve --config "$TMP/tollgate-notrace.yaml" >"$TMP/tollgate-notrace.log" 2>&1 &
+  NOTRACE_PID=$!
+  wait_ready "tollgate (tracing off)" "$NOTRACE_PID" "http://127.0.0.1:$NOTRACE_PORT/health/ready"
+  NOTRACE_URL="http://127.0.0.1:$NOTRACE_PORT/v1/chat/completions"
+  log "tollgate with tracing off on 127.0.0.1:$NOTRACE_PORT (pid $NOTRACE_PID)"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +385,22 @@ def count_rows(db, table):
     finally:
         con.close()
 
+def read_kb_as_mb(path):
+    try:
+        return int(open(path).read().strip()) / 1024
+    except (OSError, ValueError):
+        return None
+
+def count_store(db, tables):
+    rows = {}
+    for table in tables:
+        try:
+            rows[table] = count_rows(db, table)
+        except sqlite3.Error as e:
+            rows[table] = None
+            print(f"[bench] cannot count {table} in {db}: {e}", file=sys.stderr)
+    return rows
+
 def summary(label, path):
     r = parse_wrk(path)
     print(f"[bench] {label}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, "
@@ -358,6 +414,8 @@ def report(d):
     load = lambda name: parse_wrk(f"{res}/{name}.txt") if os.path.exists(f"{res}/{name}.txt") else None
     d1, dN, t1, tN = load("direct-c1"), load("direct-cN"), load("tollgate-c1"), load("tollgate-cN")
     tw = load("tollgate-warmup")
+    tracing = env.get("TRACING") == "1" and not only_direct
+    nw, n1, nN = load("tollgate-notrace-warmup"), load("tollgate-notrace-c1"), load("tollgate-notrace-cN")
 
     added_p50 = added_p99 = ratio = None
     if t1:
@@ -450,10 +508,76 @@ def report(d):
             missed += verdict == "MISS"
             results["targets"][name] = verdict
             print(f"  {name:<30}{('unmeasured' if value is None else show(value)):>16}   {verdict}")
+    if tracing:
+        missed += tracing_report(d, results, t1, tN, tw, n1, nN, nw, total, rows, conns)
     out = env.get("BENCH_JSON")
     if out:
         with open(out, "w") as f:
             json.dump(results, f, indent=2)
+    return missed
+
+def tracing_report(d, results, t1, tN, tw, n1, nN, nw, on_total, on_rows, conns):
+    """Tollgate with tracing on (the main run) against the same gateway with tracing off."""
+    res = f"{d}/results"
+    added_p50 = t1["p50_ms"] - n1["p50_ms"] if t1 and n1 else None
+    added_p99 = t1["p99_ms"] - n1["p99_ms"] if t1 and n1 else None
+    ratio = tN["rps"] / nN["rps"] if tN and nN and nN["rps"] else None
+    rss_mb = read_kb_as_mb(f"{res}/rss_max_kb_notrace")
+    hwm_mb = read_kb_as_mb(f"{res}/hwm_kb_notrace")
+    total = sum(r["requests"] for r in (nw, n1, nN) if r)
+    rows = count_store(f"{d}/bench-notrace.db", ("inference_table", "endpoint_usage"))
+    traces_on = count_store(f"{d}/bench.db", ("traces",)).get("traces")
+    traces_off = count_store(f"{d}/bench-notrace.db", ("traces",)).get("traces")
+
+    print()
+    print("tracing overhead (same run; tracing on vs tracing: {enabled: false})")
+    w = 29
+    print(f"  {'':<{w}}{'tracing off':>13}{'tracing on':>13}{'added':>10}")
+    print(f"  {'p50 latency, 1 conn (ms)':<{w}}{fmt_ms(n1 and n1['p50_ms']):>13}{fmt_ms(t1 and t1['p50_ms']):>13}{fmt_signed(added_p50):>10}")
+    print(f"  {'p99 latency, 1 conn (ms)':<{w}}{fmt_ms(n1 and n1['p99_ms']):>13}{fmt_ms(t1 and t1['p99_ms']):>13}{fmt_signed(added_p99):>10}")
+    rps = lambda r: "-" if r is None else f"{r['rps']:.0f}"
+    ratio_s = "-" if ratio is None else f"x{ratio:.2f}"
+    print(f"  {f'req/s, {conns} conns':<{w}}{rps(nN):>13}{rps(tN):>13}{ratio_s:>10}")
+    print(f"  errors, tracing off: 1 conn: {errors_text(n1)}; {conns} conns: {errors_text(nN)}")
+    print(f"  tracing off, max RSS during the {conns}-connection run: "
+          + ("-" if rss_mb is None else f"{rss_mb:.1f} MB")
+          + ("" if hwm_mb is None else f" (VmHWM: {hwm_mb:.1f} MB)"))
+    for table, n in rows.items():
+        if n is None:
+            print(f"  rows {table}, tracing off: unavailable")
+        else:
+            line = f"  rows {table}, tracing off: {n} of {total} requests (lost: {max(0, total - n)})"
+            if n > total:
+                line += f"; {n - total} more rows than completed requests (in flight when wrk stopped)"
+            print(line)
+    show = lambda v: "unavailable" if v is None else str(v)
+    print(f"  traces stored: tracing on {show(traces_on)} for {on_total} requests; "
+          f"tracing off {show(traces_off)} for {total} requests")
+
+    lost_values = [max(0, total - n) for n in rows.values() if n is not None]
+    lost = max(lost_values) if rows and len(lost_values) == len(rows) else None
+    targets = [
+        ("tracing adds \u2264 0.1 ms p50", "tracing adds <= 0.1 ms p50", added_p50,
+         lambda v: v <= 0.1, lambda v: f"{v:+.3f} ms"),
+        ("0 lost rows, tracing off", "0 lost rows, tracing off", lost,
+         lambda v: v == 0, lambda v: f"{v} lost"),
+    ]
+    missed = 0
+    verdicts = {}
+    for label, key, value, ok, fmt in targets:
+        verdict = "MISS" if value is None or not ok(value) else "PASS"
+        missed += verdict == "MISS"
+        verdicts[key] = verdict
+        print(f"target: {label:<30}{('unmeasured' if value is None else fmt(value)):>12}   {verdict}")
+
+    results["tollgate_notrace"] = {"c1": n1, "cN": nN, "warmup": nw}
+    results["tracing"] = {
+        "added_p50_ms": added_p50, "added_p99_ms": added_p99, "rps_ratio": ratio,
+        "notrace_max_rss_mb": rss_mb, "notrace_vmhwm_mb": hwm_mb,
+        "notrace_rows": rows, "notrace_requests": total,
+        "traces": {"tracing_on": traces_on, "tracing_off": traces_off},
+        "targets": verdicts,
+    }
     return missed
 
 if __name__ == "__main__":
@@ -464,10 +588,39 @@ if __name__ == "__main__":
         sys.exit(3 if missed else 0)
 PY
 
+# cpu_ticks PID: user + system CPU time of PID in clock ticks (0 once it is gone).
+cpu_ticks() {
+  local stat rest
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return 0; }
+  rest="${stat##*) }"
+  awk '{print $12 + $13}' <<<"$rest"
+}
+
+# Waits, at most 30 s, until every Tollgate still running is idle (at most 5 CPU ticks in one
+# second each), so that a background writer still busy with one run does not load the next.
+settle() {
+  local pids=() pid i busy waited=0
+  local -A before=()
+  for pid in "$TOLLGATE_PID" "$NOTRACE_PID"; do [[ -n "$pid" ]] && pids+=("$pid"); done
+  (( ${#pids[@]} > 0 )) || return 0
+  for (( i = 0; i < 30; i++ )); do
+    for pid in "${pids[@]}"; do before[$pid]="$(cpu_ticks "$pid")"; done
+    sleep 1
+    busy=0
+    for pid in "${pids[@]}"; do
+      (( $(cpu_ticks "$pid") - before[$pid] > 5 )) && busy=1
+    done
+    (( busy )) || { (( waited == 0 )) || log "tollgate idle again after ${waited}s more"; return 0; }
+    waited=$(( waited + 1 ))
+  done
+  log "warning: tollgate still busy after 30s; measuring anyway"
+}
+
 # run_wrk NAME URL THREADS CONNECTIONS DURATION_SECONDS
 run_wrk() {
   local name="$1" url="$2" threads="$3" conns="$4" secs="$5"
   local out="$TMP/results/$name.txt" rc=0
+  settle
   # In the background so that an interrupt is handled at once rather than after the run.
   timeout -k 5 $(( secs + 30 )) \
     "$WRK" -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$TMP/chat.lua" "$url" >"$out" 2>&1 &
@@ -494,8 +647,36 @@ sample_rss() {
   done
 }
 
+# run_cN NAME URL PID SUFFIX: the throughput run, with the memory of PID sampled meanwhile.
+run_cN() {
+  local name="$1" url="$2" pid="$3" suffix="$4"
+  sample_rss "$pid" $(( DURATION_S + 10 )) "$TMP/results/rss_max_kb$suffix" &
+  SAMPLER_PID=$!
+  run_wrk "$name" "$url" "$THREADS" "$CONNECTIONS" "$DURATION_S"
+  stop_process "$SAMPLER_PID" 2 || true
+  SAMPLER_PID=""
+  awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >"$TMP/results/hwm_kb$suffix" 2>/dev/null || true
+}
+
+# drain NAME PID: SIGTERM, then up to DRAIN_TIMEOUT s for the record writer to drain and exit.
+drain() {
+  local name="$1" pid="$2" rc=0
+  log "stopping $name (SIGTERM) and waiting up to ${DRAIN_TIMEOUT}s for the record writer to drain"
+  if ! stop_process "$pid" "$DRAIN_TIMEOUT"; then
+    log "warning: $name did not exit within ${DRAIN_TIMEOUT}s and was killed; unwritten rows count as lost"
+  else
+    wait "$pid" 2>/dev/null || rc=$?
+    (( rc == 0 )) || log "warning: $name exited with status $rc after SIGTERM"
+  fi
+}
+
+# Each comparison runs back to back: direct, tollgate (tracing on), tollgate (tracing off). The
+# warm-ups take the two gateways in the other order, so that neither is always warmed last.
 log "warm-up: ${WARMUP_S}s each at $CONNECTIONS connections"
 run_wrk direct-warmup "$DIRECT_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
+if [[ "$TRACING" == 1 ]]; then
+  run_wrk tollgate-notrace-warmup "$NOTRACE_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
+fi
 if [[ "$ONLY_DIRECT" != 1 ]]; then
   run_wrk tollgate-warmup "$TOLLGATE_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
 fi
@@ -505,28 +686,29 @@ run_wrk direct-c1 "$DIRECT_URL" 1 1 "$DURATION_S"
 if [[ "$ONLY_DIRECT" != 1 ]]; then
   run_wrk tollgate-c1 "$TOLLGATE_URL" 1 1 "$DURATION_S"
 fi
+if [[ "$TRACING" == 1 ]]; then
+  run_wrk tollgate-notrace-c1 "$NOTRACE_URL" 1 1 "$DURATION_S"
+fi
 
 log "throughput: ${DURATION_S}s each at $CONNECTIONS connections"
 run_wrk direct-cN "$DIRECT_URL" "$THREADS" "$CONNECTIONS" "$DURATION_S"
 if [[ "$ONLY_DIRECT" != 1 ]]; then
-  sample_rss "$TOLLGATE_PID" $(( DURATION_S + 10 )) "$TMP/results/rss_max_kb" &
-  SAMPLER_PID=$!
-  run_wrk tollgate-cN "$TOLLGATE_URL" "$THREADS" "$CONNECTIONS" "$DURATION_S"
-  stop_process "$SAMPLER_PID" 2 || true
-  SAMPLER_PID=""
-  awk '/^VmHWM:/ {print $2}' "/proc/$TOLLGATE_PID/status" >"$TMP/results/hwm_kb" 2>/dev/null || true
-
-  log "stopping tollgate (SIGTERM) and waiting up to ${DRAIN_TIMEOUT}s for the record writer to drain"
-  if ! stop_process "$TOLLGATE_PID" "$DRAIN_TIMEOUT"; then
-    log "warning: tollgate did not exit within ${DRAIN_TIMEOUT}s and was killed; unwritten rows count as lost"
-  else
-    rc=0; wait "$TOLLGATE_PID" 2>/dev/null || rc=$?
-    (( rc == 0 )) || log "warning: tollgate exited with status $rc after SIGTERM"
-  fi
-  TOLLGATE_PID=""
+  run_cN tollgate-cN "$TOLLGATE_URL" "$TOLLGATE_PID" ""
+fi
+if [[ "$TRACING" == 1 ]]; then
+  run_cN tollgate-notrace-cN "$NOTRACE_URL" "$NOTRACE_PID" "_notrace"
 fi
 
-export ONLY_DIRECT CONNECTIONS THREADS
+if [[ "$ONLY_DIRECT" != 1 ]]; then
+  drain tollgate "$TOLLGATE_PID"
+  TOLLGATE_PID=""
+fi
+if [[ "$TRACING" == 1 ]]; then
+  drain "tollgate (tracing off)" "$NOTRACE_PID"
+  NOTRACE_PID=""
+fi
+
+export ONLY_DIRECT TRACING CONNECTIONS THREADS
 export DURATION="${DURATION_S}s" WARMUP="${WARMUP_S}s"
 export NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
 export WRK_VERSION="$("$WRK" -v 2>&1 | head -n 1 | awk '{print $1 " " $2}')"
