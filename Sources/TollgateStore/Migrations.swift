@@ -47,6 +47,8 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("0002_traces") { db in
+            // Traces are stored as rows; the MLflow JSON is rendered when a trace is read, so the
+            // record writer never renders or stores a document per request.
             try db.execute(sql: """
                 CREATE TABLE traces (
                     trace_id TEXT PRIMARY KEY NOT NULL,
@@ -56,9 +58,8 @@ enum Migrations {
                     request_time TEXT NOT NULL,
                     state TEXT NOT NULL,
                     execution_duration_ms INTEGER,
-                    request_preview TEXT,
-                    response_preview TEXT,
-                    trace_json TEXT NOT NULL
+                    input_tokens INTEGER,
+                    output_tokens INTEGER
                 );
                 CREATE INDEX traces_endpoint_time ON traces(endpoint_name, request_time);
                 CREATE INDEX traces_request ON traces(request_id);
@@ -74,6 +75,8 @@ enum Migrations {
                     status_message TEXT,
                     inputs TEXT,
                     outputs TEXT,
+                    input_tokens INTEGER,
+                    output_tokens INTEGER,
                     attributes TEXT NOT NULL,
                     events TEXT NOT NULL,
                     PRIMARY KEY (trace_id, span_id)

@@ -45,38 +45,34 @@ enum RecordRows {
                 ]
             )
         }
-        if var trace = record.trace {
-            // Previews are read here, off the request path, from the payloads as received and sent.
-            if trace.requestPreview.isEmpty { trace.requestPreview = TracePreview.request(original.request) }
-            if trace.responsePreview.isEmpty { trace.responsePreview = TracePreview.response(original.response) }
-            try insert(trace, into: db)
-        }
+        if let trace = record.trace { try insert(trace, into: db) }
     }
 
-    /// Writes a trace: its MLflow JSON in `traces`, one `spans` row per span.
+    /// Writes a trace as rows: one in `traces`, one per span in `spans`.
     static func insert(_ trace: TraceRecord, into db: Database) throws {
+        let usage = trace.tokenUsage
         try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO traces (trace_id, request_id, client_request_id, endpoint_name, request_time, state,
-                  execution_duration_ms, request_preview, response_preview, trace_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  execution_duration_ms, input_tokens, output_tokens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             trace.traceID, trace.requestID, trace.clientRequestID, trace.endpointName, UTCTimestamp.iso8601(trace.requestTime),
-            trace.state.rawValue, trace.executionDurationMs, trace.requestPreview, trace.responsePreview,
-            MLflowTraceJSON.document(trace).jsonText,
+            trace.state.rawValue, trace.executionDurationMs, usage?.input, usage?.output,
         ])
         for span in trace.spans {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, name, span_type, start_time_unix_nano,
-                      end_time_unix_nano, status_code, status_message, inputs, outputs, attributes, events)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      end_time_unix_nano, status_code, status_message, inputs, outputs, input_tokens, output_tokens, attributes, events)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 trace.traceID, span.spanID, span.parentSpanID, span.name, span.type.rawValue, Int64(span.startNanos),
                 Int64(span.endNanos), span.status.rawValue, span.statusMessage, span.inputsJSON, span.outputsJSON,
-                JSONValue.object(MLflowTraceJSON.attributes(of: span, in: trace)).jsonText, MLflowTraceJSON.events(of: span).jsonText,
+                span.tokenUsage?.input, span.tokenUsage?.output, JSONValue.object(span.attributes).jsonText,
+                SpanEvents.json(span.events).jsonText,
             ])
         }
     }

@@ -21,7 +21,7 @@ public struct TraceFilter: Sendable, Equatable {
     }
 }
 
-/// A row of `traces`, without the full JSON.
+/// A row of `traces`, with previews read from the request's payloads.
 public struct TraceSummary: Sendable, Equatable {
     public var traceID: String
     public var requestID: String
@@ -34,11 +34,21 @@ public struct TraceSummary: Sendable, Equatable {
 }
 
 extension SQLiteStore {
-    /// The stored MLflow trace JSON of one trace, by `tr-…` id or by request id.
+    /// One trace as MLflow v3 JSON, by `tr-…` id or by request id, rebuilt from its rows.
     public func traceJSON(id: String) throws(StoreError) -> String? {
         do {
-            return try pool.read { db in
-                try String.fetchOne(db, sql: "SELECT trace_json FROM traces WHERE trace_id = ? OR request_id = ? LIMIT 1", arguments: [id, id])
+            return try pool.read { db -> String? in
+                guard let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.*, i.request AS request_body, i.response AS response_body FROM traces t
+                        LEFT JOIN inference_table i ON i.request_id = t.request_id
+                        WHERE t.trace_id = ? OR t.request_id = ? LIMIT 1
+                        """,
+                    arguments: [id, id]
+                ) else { return nil }
+                let spans = try Row.fetchAll(db, sql: "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_time_unix_nano", arguments: [row["trace_id"] as String])
+                return MLflowTraceJSON.document(Self.trace(row, spans: spans.map(Self.span))).jsonText
             }
         } catch {
             throw StoreError(code: .readFailed, message: "cannot read trace \(id)", underlying: error)
@@ -49,14 +59,16 @@ extension SQLiteStore {
     public func traces(matching filter: TraceFilter) throws(StoreError) -> [TraceSummary] {
         var clauses: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
-        if let endpoint = filter.endpointName { clauses.append("endpoint_name = ?"); arguments.append(endpoint) }
-        if let state = filter.state { clauses.append("state = ?"); arguments.append(state.uppercased()) }
-        if let since = filter.since { clauses.append("request_time >= ?"); arguments.append(since) }
-        if let until = filter.until { clauses.append("request_time < ?"); arguments.append(until) }
+        if let endpoint = filter.endpointName { clauses.append("t.endpoint_name = ?"); arguments.append(endpoint) }
+        if let state = filter.state { clauses.append("t.state = ?"); arguments.append(state.uppercased()) }
+        if let since = filter.since { clauses.append("t.request_time >= ?"); arguments.append(since) }
+        if let until = filter.until { clauses.append("t.request_time < ?"); arguments.append(until) }
         let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let sql = """
-            SELECT trace_id, request_id, endpoint_name, request_time, state, execution_duration_ms, request_preview, response_preview
-            FROM traces \(condition) ORDER BY request_time DESC LIMIT ?
+            SELECT t.trace_id, t.request_id, t.endpoint_name, t.request_time, t.state, t.execution_duration_ms,
+                   i.request AS request_body, i.response AS response_body
+            FROM traces t LEFT JOIN inference_table i ON i.request_id = t.request_id
+            \(condition) ORDER BY t.request_time DESC LIMIT ?
             """
         arguments.append(max(1, min(filter.limit, 10_000)))
         do {
@@ -65,12 +77,38 @@ extension SQLiteStore {
                     TraceSummary(
                         traceID: row["trace_id"], requestID: row["request_id"], endpointName: row["endpoint_name"],
                         requestTime: row["request_time"], state: row["state"], executionDurationMs: row["execution_duration_ms"],
-                        requestPreview: row["request_preview"], responsePreview: row["response_preview"]
+                        requestPreview: TracePreview.request(row["request_body"]), responsePreview: TracePreview.response(row["response_body"])
                     )
                 }
             }
         } catch {
             throw StoreError(code: .readFailed, message: "cannot list traces", underlying: error)
         }
+    }
+
+    static func trace(_ row: Row, spans: [SpanRecord]) -> TraceRecord {
+        let time: String = row["request_time"]
+        return TraceRecord(
+            traceHex: String((row["trace_id"] as String).dropFirst(3)), requestID: row["request_id"], clientRequestID: row["client_request_id"],
+            endpointName: row["endpoint_name"], requestTime: (try? Date(time, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0),
+            executionDurationMs: row["execution_duration_ms"] ?? 0, state: TraceState(rawValue: row["state"]) ?? .ok,
+            requestPreview: TracePreview.request(row["request_body"]), responsePreview: TracePreview.response(row["response_body"]),
+            spans: spans
+        )
+    }
+
+    static func span(_ row: Row) -> SpanRecord {
+        let input: Int? = row["input_tokens"]
+        let output: Int? = row["output_tokens"]
+        let attributes = (try? JSONValue.parse(row["attributes"] as String? ?? "{}"))?.objectValue ?? JSONObject()
+        return SpanRecord(
+            spanID: row["span_id"], parentSpanID: row["parent_span_id"], name: row["name"],
+            type: SpanType(rawValue: row["span_type"]) ?? .unknown,
+            startNanos: UInt64(max(0, row["start_time_unix_nano"] as Int64? ?? 0)), endNanos: UInt64(max(0, row["end_time_unix_nano"] as Int64? ?? 0)),
+            status: SpanStatusCode(rawValue: row["status_code"]) ?? .unset, statusMessage: row["status_message"] ?? "",
+            inputsJSON: row["inputs"], outputsJSON: row["outputs"],
+            tokenUsage: input.flatMap { input in output.map { TokenCounts(input: input, output: $0) } },
+            attributes: attributes, events: SpanEvents.events(from: try? JSONValue.parse(row["events"] as String? ?? "[]"))
+        )
     }
 }

@@ -138,3 +138,16 @@ def test_traces_reach_the_mlflow_server(gateway, client):
     assert any(event.name == "exception" for event in failed_call.events)
     listed = mlflow.search_traces(locations=["0"], return_type="list")
     assert set(ids) <= {trace.info.trace_id for trace in listed}
+
+
+@pytest.mark.parametrize("endpoint", AGENTS)
+def test_agent_invocations_route(gateway, endpoint):
+    body = {"input": [{"role": "user", "content": "Name a fruit."}], "client_request_id": f"inv-{endpoint}"}
+    result = gateway.request("POST", f"/serving-endpoints/{endpoint}/invocations", body)
+    assert result.status == 200
+    answer = json.loads(result.body)
+    assert answer["object"] == "response"
+    assert answer["output"][0]["content"][0]["text"]
+    row, _ = wait_row(gateway.db_path, result.headers["x-request-id"])
+    assert row["client_request_id"] == f"inv-{endpoint}"
+    assert row["api"] == "invocations"

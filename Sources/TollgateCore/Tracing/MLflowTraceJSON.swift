@@ -91,11 +91,7 @@ public enum MLflowTraceJSON {
     }
 
     public static func events(of span: SpanRecord) -> JSONValue {
-        .array(span.events.map { event in
-            var attributes = JSONObject()
-            for (key, value) in event.attributes.sorted(by: { $0.key < $1.key }) { attributes[key] = .string(value) }
-            return ["name": .string(event.name), "time_unix_nano": .number(Double(event.timeNanos)), "attributes": .object(attributes)]
-        })
+        SpanEvents.json(span.events)
     }
 
     /// Base64 of the bytes a hex string spells.
