@@ -65,10 +65,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TollgatePipeline",
+            dependencies: [
+                "TollgateCore",
+                "TollgateStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TollgateServer",
             dependencies: [
                 "TollgateCore",
                 "TollgateProviders",
+                "TollgatePipeline",
                 "TollgateSimulator",
                 "TollgateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -85,6 +96,7 @@ let package = Package(
             name: "tollgate",
             dependencies: [
                 "TollgateCore",
+                "TollgatePipeline",
                 "TollgateServer",
                 "TollgateSimulator",
                 "TollgateStore",
@@ -99,6 +111,17 @@ let package = Package(
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgatePipelineTests",
+            dependencies: [
+                "TollgateCore",
+                "TollgatePipeline",
+                "TollgateStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,5 @@
 /// One `inference_table` row as the pipeline reads it (with its usage row and trace, if any).
-public struct BronzeRow: Sendable, Equatable {
+public struct BronzeRow: Sendable {
     public var rowID: Int64
     public var requestID: String
     public var clientRequestID: String?
@@ -18,8 +18,11 @@ public struct BronzeRow: Sendable, Equatable {
     public var loggingErrorCodes: String?
     public var requester: String?
     public var traceID: String?
-    /// The stored MLflow trace JSON (from `traces`), when there is one.
+    /// A trace in MLflow JSON (imported rows), when there is one.
     public var traceJSON: String?
+    /// The stored trace's spans (gateway rows), when there is one.
+    public var traceSpans: [SpanFacts]?
+    public var traceUsage: (input: Int?, output: Int?)?
     /// `endpoint_usage` counts, when recorded.
     public var usageInput: Int?
     public var usageOutput: Int?

@@ -21,6 +21,10 @@ public enum SilverParser {
         } else if bronze.loggingErrorCodes?.contains("MAX_RESPONSE_SIZE_EXCEEDED") == true {
             event.parseProblems.append("response not logged: MAX_RESPONSE_SIZE_EXCEEDED")
         }
+        if let spans = bronze.traceSpans {
+            let usage = bronze.traceUsage.map { (input: $0.input, output: $0.output, total: Optional<Int>.none) }
+            TraceEvidence.apply(spans, usage: usage, into: &event)
+        }
         if let traceJSON = bronze.traceJSON {
             if let trace = try? JSONValue.parse(traceJSON) {
                 TraceEvidence.read(trace, into: &event)

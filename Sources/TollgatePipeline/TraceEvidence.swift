@@ -3,46 +3,78 @@ import TollgateCore
 /// Reads an MLflow trace (stored, or embedded as `databricks_output.trace`) for what the
 /// response alone does not say: exceptions caught by an agent, filter annotations in model
 /// outputs, token usage in metadata, the number of spans.
+/// What the pipeline needs of one span, from stored rows or from MLflow trace JSON.
+public struct SpanFacts: Sendable {
+    public var type: String
+    public var failed: Bool
+    /// The span's outputs (JSON text).
+    public var outputs: String?
+    /// `exception` events: their `exception.message` and `exception.type`.
+    public var exceptions: [(message: String, type: String?)]
+
+    public init(type: String, failed: Bool, outputs: String?, exceptions: [(message: String, type: String?)]) {
+        self.type = type
+        self.failed = failed
+        self.outputs = outputs
+        self.exceptions = exceptions
+    }
+}
+
+/// Reads a trace for what the response alone does not say: exceptions caught by an agent,
+/// filter annotations in model outputs, token usage in metadata, the number of spans.
 enum TraceEvidence {
+    /// A trace in MLflow's JSON (stored, or embedded as `databricks_output.trace`).
     static func read(_ trace: JSONValue, into event: inout SilverEvent) {
         guard let spans = trace["data"]?["spans"]?.arrayValue else {
             event.parseProblems.append("trace has no data.spans")
             return
         }
-        event.spanCount = spans.count
         if event.traceID == nil { event.traceID = trace["info"]?["trace_id"]?.stringValue ?? trace["info"]?["request_id"]?.stringValue }
-        for span in spans {
-            let type = attribute(span, "mlflow.spanType")?.stringValue ?? ""
-            guard type == "CHAT_MODEL" || type == "LLM" else { continue }
-            if let outputs = attribute(span, "mlflow.spanOutputs") {
+        let facts = spans.map { span in
+            SpanFacts(
+                type: attribute(span, "mlflow.spanType")?.stringValue ?? "",
+                failed: ["STATUS_CODE_ERROR", "ERROR"].contains(span["status"]?["code"]?.stringValue ?? ""),
+                outputs: span["attributes"]?["mlflow.spanOutputs"]?.stringValue,
+                exceptions: (span["events"]?.arrayValue ?? []).filter { $0["name"]?.stringValue == "exception" }.map {
+                    ($0["attributes"]?["exception.message"]?.stringValue ?? "", $0["attributes"]?["exception.type"]?.stringValue)
+                }
+            )
+        }
+        var usage: (Int?, Int?, Int?)?
+        if let text = trace["info"]?["trace_metadata"]?["mlflow.trace.tokenUsage"]?.stringValue, let json = try? JSONValue.parse(text) {
+            usage = (json["input_tokens"]?.intValue, json["output_tokens"]?.intValue, json["total_tokens"]?.intValue)
+        }
+        apply(facts, usage: usage, into: &event)
+    }
+
+    static func apply(_ spans: [SpanFacts], usage: (input: Int?, output: Int?, total: Int?)?, into event: inout SilverEvent) {
+        event.spanCount = spans.count
+        for span in spans where span.type == "CHAT_MODEL" || span.type == "LLM" {
+            if let text = span.outputs, let outputs = try? JSONValue.parse(text) {
                 event.filters += FilterAnnotations.all(in: outputs)
                 for annotation in outputs["filter_annotations"]?.arrayValue ?? [] { event.filters += FilterAnnotations.all(in: annotation) }
             }
-            let failed = span["status"]?["code"]?.stringValue == "STATUS_CODE_ERROR" || span["status"]?["code"]?.stringValue == "ERROR"
-            for spanEvent in span["events"]?.arrayValue ?? [] where spanEvent["name"]?.stringValue == "exception" {
+            if span.failed { event.traceException = true }
+            for exception in span.exceptions {
                 event.traceException = true
-                let message = spanEvent["attributes"]?["exception.message"]?.stringValue ?? ""
-                guard let body = EmbeddedJSON.extract(from: message) else {
-                    event.errorMessage = event.errorMessage ?? message
+                guard let body = EmbeddedJSON.extract(from: exception.message) else {
+                    event.errorMessage = event.errorMessage ?? exception.message
                     continue
                 }
                 let error = body["error"] ?? body
                 event.errorBody = event.errorBody ?? body.jsonText
-                event.errorType = event.errorType ?? error["type"]?.stringValue ?? spanEvent["attributes"]?["exception.type"]?.stringValue
+                event.errorType = event.errorType ?? error["type"]?.stringValue ?? exception.type
                 event.errorCode = event.errorCode ?? error["code"]?.stringValue
                 event.errorMessage = event.errorMessage ?? error["message"]?.stringValue
                 if let inner = error["innererror"] {
                     event.filters += FilterAnnotations.categories(inner["content_filter_result"] ?? inner["content_filter_results"], stage: .prompt)
                 }
             }
-            if failed { event.traceException = true }
         }
-        if event.tokenSource == nil,
-           let usageText = trace["info"]?["trace_metadata"]?["mlflow.trace.tokenUsage"]?.stringValue,
-           let usage = try? JSONValue.parse(usageText) {
-            event.inputTokens = usage["input_tokens"]?.intValue
-            event.outputTokens = usage["output_tokens"]?.intValue
-            event.totalTokens = usage["total_tokens"]?.intValue
+        if event.tokenSource == nil, let usage, usage.input != nil || usage.output != nil {
+            event.inputTokens = usage.input
+            event.outputTokens = usage.output
+            event.totalTokens = usage.total
             event.tokenSource = "trace"
         }
     }

@@ -83,6 +83,112 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("0003_pipeline") { db in
+            try db.execute(sql: """
+                CREATE TABLE silver_events (
+                    request_id TEXT PRIMARY KEY NOT NULL,
+                    source_rowid INTEGER NOT NULL,
+                    request_time TEXT NOT NULL,
+                    request_date TEXT NOT NULL,
+                    endpoint_name TEXT NOT NULL,
+                    served_entity_name TEXT,
+                    requester TEXT,
+                    client_request_id TEXT,
+                    api TEXT NOT NULL,
+                    stream INTEGER NOT NULL,
+                    status_code INTEGER NOT NULL,
+                    stream_end TEXT,
+                    execution_duration_ms INTEGER,
+                    time_to_first_token_ms INTEGER,
+                    trace_id TEXT,
+                    response_shape TEXT NOT NULL,
+                    model TEXT,
+                    response_text TEXT,
+                    finish_reason TEXT,
+                    error_type TEXT,
+                    error_code TEXT,
+                    error_message TEXT,
+                    error_body TEXT,
+                    input_tokens INTEGER,
+                    output_tokens INTEGER,
+                    total_tokens INTEGER,
+                    cached_tokens INTEGER,
+                    reasoning_tokens INTEGER,
+                    token_source TEXT,
+                    filters TEXT NOT NULL,
+                    span_count INTEGER,
+                    trace_exception INTEGER NOT NULL,
+                    request_preview TEXT,
+                    parse_problems TEXT NOT NULL
+                );
+                CREATE TABLE gold_requests (
+                    request_id TEXT PRIMARY KEY NOT NULL,
+                    request_time TEXT NOT NULL,
+                    request_date TEXT NOT NULL,
+                    endpoint_name TEXT NOT NULL,
+                    served_entity_name TEXT,
+                    requester TEXT,
+                    client_request_id TEXT,
+                    api TEXT NOT NULL,
+                    stream INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    inference_case TEXT NOT NULL,
+                    status_code INTEGER NOT NULL,
+                    blocked_by TEXT,
+                    error_type TEXT,
+                    error_code TEXT,
+                    error_message TEXT,
+                    model TEXT,
+                    finish_reason TEXT,
+                    input_tokens INTEGER,
+                    output_tokens INTEGER,
+                    total_tokens INTEGER,
+                    cached_tokens INTEGER,
+                    reasoning_tokens INTEGER,
+                    token_count_source TEXT,
+                    execution_duration_ms INTEGER,
+                    time_to_first_token_ms INTEGER,
+                    request_preview TEXT,
+                    response_preview TEXT,
+                    response_chars INTEGER NOT NULL,
+                    trace_id TEXT,
+                    span_count INTEGER
+                );
+                CREATE INDEX gold_requests_endpoint_date ON gold_requests(endpoint_name, request_date);
+                CREATE TABLE gold_filter_results (
+                    request_id TEXT NOT NULL,
+                    stage TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    filtered INTEGER NOT NULL,
+                    severity TEXT,
+                    detected INTEGER,
+                    PRIMARY KEY (request_id, stage, category)
+                );
+                CREATE TABLE quarantine (
+                    request_id TEXT NOT NULL,
+                    dataset TEXT NOT NULL,
+                    failed_expectations TEXT NOT NULL,
+                    row_json TEXT NOT NULL,
+                    quarantined_at TEXT NOT NULL,
+                    PRIMARY KEY (request_id, dataset)
+                );
+                CREATE TABLE pipeline_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    timestamp TEXT NOT NULL,
+                    event_type TEXT NOT NULL,
+                    flow_name TEXT NOT NULL,
+                    update_id TEXT NOT NULL,
+                    level TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    details TEXT NOT NULL
+                );
+                CREATE TABLE pipeline_checkpoints (
+                    flow_name TEXT PRIMARY KEY NOT NULL,
+                    last_rowid INTEGER NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -5,9 +5,10 @@ import Synchronization
 import TollgateCore
 
 /// Takes finished requests off the request path and writes them in batches. Requests only append
-/// to an in-memory queue (no wake-up per request); the writer flushes every `flushInterval`, or
-/// at once when `batchSize` rows are waiting, one transaction per batch. On graceful shutdown it
-/// drains every queued record before returning.
+/// to an in-memory queue; the first record into an empty queue wakes the writer, which waits
+/// `flushInterval` for more to arrive and writes them all, one transaction per `batchSize` rows.
+/// An idle gateway's writer sleeps without timers. On graceful shutdown it drains every queued
+/// record before returning.
 public final class RecordWriter: Service, Sendable {
     private let store: SQLiteStore
     private let payloadLimit: Int
@@ -49,28 +50,23 @@ public final class RecordWriter: Service, Sendable {
 
     /// Queues a record; never blocks the caller and never drops the record.
     public func enqueue(_ record: InferenceRecord) {
-        let full = queue.withLock {
+        let wakeWriter = queue.withLock {
             $0.records.append(record)
             $0.counters.enqueued += 1
             $0.counters.maxQueueDepth = max($0.counters.maxQueueDepth, $0.records.count)
-            return $0.records.count == batchSize
+            return $0.records.count == 1 || $0.records.count == batchSize
         }
-        if full { wake.yield() }
+        if wakeWriter { wake.yield() }
     }
 
     public var statistics: Counters { queue.withLock { $0.counters } }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: self.flushInterval)
-                        self.wake.yield()
-                    }
-                }
-                for await _ in wakeups { await drain() }
-                group.cancelAll()
+            for await _ in wakeups {
+                // Let a burst gather into one transaction.
+                try? await Task.sleep(for: flushInterval)
+                await drain()
             }
         } onGracefulShutdown: {
             self.wake.finish()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks a decoded configuration for the errors that decoding cannot see; every issue names
 /// the key path it is about.
 public struct ConfigValidator: Sendable {
@@ -12,6 +14,21 @@ public struct ConfigValidator: Sendable {
             issues.append(ConfigIssue(path: "store", message: "must be sqlite:PATH or postgres://…"))
         }
         issues += validateLimits(config.limits)
+        if config.pipeline.batchSize < 1 {
+            issues.append(ConfigIssue(path: "pipeline.batch_size", message: "must be at least 1"))
+        }
+        if config.pipeline.intervalSeconds < 0 {
+            issues.append(ConfigIssue(path: "pipeline.interval_seconds", message: "must not be negative"))
+        }
+        var expectationNames = Set<String>()
+        for (index, expectation) in config.pipeline.expectations.enumerated() {
+            if expectation.name.isEmpty || !expectationNames.insert(expectation.name).inserted {
+                issues.append(ConfigIssue(path: "pipeline.expectations[\(index)].name", message: "must be a unique, non-empty name"))
+            }
+            if expectation.constraint.trimmingCharacters(in: .whitespaces).isEmpty || expectation.constraint.contains(";") {
+                issues.append(ConfigIssue(path: "pipeline.expectations[\(index)].constraint", message: "must be one SQL boolean expression"))
+            }
+        }
         if let otlp = config.tracing.otlp {
             if !(otlp.endpoint.hasPrefix("http://") || otlp.endpoint.hasPrefix("https://")) {
                 issues.append(ConfigIssue(path: "tracing.otlp.endpoint", message: "must start with http:// or https://"))

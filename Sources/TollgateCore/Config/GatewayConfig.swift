@@ -7,11 +7,12 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public var providers: [ProviderConfig]
     public var endpoints: [EndpointConfig]
     public var tracing: TracingConfig
+    public var pipeline: PipelineConfig
 
     public init(
         server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", environment: String = "dev",
         limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = [],
-        tracing: TracingConfig = TracingConfig()
+        tracing: TracingConfig = TracingConfig(), pipeline: PipelineConfig = PipelineConfig()
     ) {
         self.server = server
         self.store = store
@@ -20,10 +21,11 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         self.providers = providers
         self.endpoints = endpoints
         self.tracing = tracing
+        self.pipeline = pipeline
     }
 
     enum CodingKeys: String, CodingKey {
-        case server, store, environment, limits, providers, endpoints, tracing
+        case server, store, environment, limits, providers, endpoints, tracing, pipeline
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,6 +37,7 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         providers = try c.decodeIfPresent([ProviderConfig].self, forKey: .providers) ?? []
         endpoints = try c.decodeIfPresent([EndpointConfig].self, forKey: .endpoints) ?? []
         tracing = try c.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
+        pipeline = try c.decodeIfPresent(PipelineConfig.self, forKey: .pipeline) ?? PipelineConfig()
     }
 
     public func provider(named name: String) -> ProviderConfig? {

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Logging
+import TollgateCore
+import TollgateStore
+
+/// What one `pipeline run` did.
+public struct PipelineRunSummary: Sendable {
+    public var updateID: String
+    public var inputRows = 0
+    public var outputRows = 0
+    public var droppedRows = 0
+    public var quarantinedRows = 0
+    public var expectations: [String: ExpectationResult] = [:]
+}
+
+/// Bronze → silver → gold, incrementally: each batch of new `inference_table` rows is parsed,
+/// checked against the expectations and written — silver, gold, filter results, quarantine, the
+/// checkpoint and a `flow_progress` event — in one transaction, so a crash leaves no half batch
+/// and a re-run picks up where the last committed batch ended.
+public struct PipelineRunner: Sendable {
+    public static let flowName = "gold_requests"
+
+    let store: SQLiteStore
+    let config: PipelineConfig
+    let logger: Logger
+
+    public init(store: SQLiteStore, config: PipelineConfig, logger: Logger) {
+        self.store = store
+        self.config = config
+        self.logger = logger
+    }
+
+    var expectations: [ExpectationConfig] {
+        (config.builtinExpectations ? BuiltinExpectations.all : []) + config.expectations
+    }
+
+    /// Processes every bronze row not processed yet (all of them with `fullRefresh`).
+    public func run(fullRefresh: Bool = false) throws(PipelineError) -> PipelineRunSummary {
+        var summary = PipelineRunSummary(updateID: Identifiers.requestID())
+        do {
+            try validateExpectations()
+            if fullRefresh { try store.pool.write { db in try Self.reset(db) } }
+            var wroteEvent = false
+            while true {
+                let batch = try store.pool.write { db -> (Int, Bool) in
+                    let checkpoint = try Int64.fetchOne(db, sql: "SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = ?", arguments: [Self.flowName]) ?? 0
+                    let bronze = try BronzeReader.batch(after: checkpoint, limit: config.batchSize, db: db)
+                    if bronze.isEmpty && wroteEvent { return (0, false) }
+                    try PipelineBatch(rows: bronze, expectations: expectations, updateID: summary.updateID).write(into: db, summary: &summary)
+                    return (bronze.count, bronze.count == config.batchSize)
+                }
+                wroteEvent = true
+                if !batch.1 { break }
+            }
+        } catch let error as PipelineError {
+            recordFailure(error, updateID: summary.updateID)
+            throw error
+        } catch {
+            let failure = PipelineError(code: .storeFailed, message: "\(error)")
+            recordFailure(failure, updateID: summary.updateID)
+            throw failure
+        }
+        return summary
+    }
+
+    /// Every constraint must compile against its dataset before anything runs.
+    func validateExpectations() throws {
+        try store.pool.read { db in
+            for expectation in expectations {
+                do {
+                    _ = try db.makeStatement(sql: "SELECT request_id FROM \(expectation.dataset.rawValue) WHERE NOT (\(expectation.constraint)) LIMIT 0")
+                } catch {
+                    throw PipelineError(code: .invalidExpectation, message: "expectation \(expectation.name): \(error)")
+                }
+            }
+        }
+    }
+
+    static func reset(_ db: Database) throws {
+        for table in ["silver_events", "gold_requests", "gold_filter_results", "quarantine"] {
+            try db.execute(sql: "DELETE FROM \(table)")
+        }
+        try db.execute(sql: "DELETE FROM pipeline_checkpoints WHERE flow_name = ?", arguments: [flowName])
+    }
+
+    /// A failed update is logged as an event of its own (its batch was rolled back).
+    func recordFailure(_ error: PipelineError, updateID: String) {
+        logger.error("pipeline update failed", metadata: ["error": "\(error)"])
+        try? store.pool.write { db in
+            try PipelineEvents.insert(
+                db, type: "update_failed", updateID: updateID, level: "ERROR", message: error.description,
+                details: ["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]]
+            )
+        }
+    }
+}
+
+/// `pipeline_events` rows.
+enum PipelineEvents {
+    static func insert(_ db: Database, type: String, updateID: String, level: String, message: String, details: JSONValue) throws {
+        try db.execute(
+            sql: "INSERT INTO pipeline_events (timestamp, event_type, flow_name, update_id, level, message, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [UTCTimestamp.iso8601(Date()), type, PipelineRunner.flowName, updateID, level, message, details.jsonText]
+        )
+    }
+}
