@@ -48,7 +48,8 @@ public enum GoldClassifier {
         case (false, .blocked), (false, .partial): inferenceCase = .predictBlocked
         case (false, _): inferenceCase = .predictError
         case (true, .success): inferenceCase = .streamValid
-        case (true, .blocked): inferenceCase = hadContent ? .streamBlockedPartially : .streamBlockedImmediately
+        // A blocked prompt never reached the model: text in such a stream is an agent's canned answer.
+        case (true, .blocked): inferenceCase = hadContent && blockedBy == .contentFilter ? .streamBlockedPartially : .streamBlockedImmediately
         case (true, .partial): inferenceCase = .streamBlockedPartially
         case (true, .cancelled): inferenceCase = .streamCancelled
         case (true, .error): inferenceCase = .streamError

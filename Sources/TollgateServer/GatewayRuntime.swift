@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import TollgateCore
+import TollgatePipeline
 import TollgateProviders
 import TollgateSimulator
 import TollgateStore
@@ -48,6 +49,7 @@ public final class GatewayRuntime: Sendable {
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
         if !gateway.toolboxes.isEmpty { services.append(ToolHost(toolboxes: gateway.toolboxes, logger: logger)) }
         if let exporter { services.append(exporter) }
+        if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
         services.append(makeApplication(gateway: gateway, store: store, writer: writer, ready: ready, onListening: onListening))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool
         // servers and the simulator.

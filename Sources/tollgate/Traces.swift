@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateCore
+import TollgatePipeline
 import TollgateStore
 
 /// Where a batch command finds the store: `--store URL`, or the `store:` of `--config FILE`.
@@ -12,9 +13,36 @@ struct StoreOptions: ParsableArguments {
     var store: String?
 
     func open() throws -> SQLiteStore {
-        var url = store ?? "sqlite:tollgate.db"
-        if store == nil, let config { url = try ConfigFile.load(config).store }
-        return try SQLiteStore.open(url: url)
+        try SQLiteStore.open(url: try url())
+    }
+
+    func url() throws -> String {
+        if let store { return store }
+        if let config { return try ConfigFile.load(config).store }
+        return "sqlite:tollgate.db"
+    }
+
+    /// The SQLite file of the store (for read-only connections).
+    func sqlitePath() throws -> String {
+        let url = try url()
+        guard url.hasPrefix("sqlite:") else { throw ValidationError("tollgate sql reads sqlite: stores") }
+        return String(url.dropFirst("sqlite:".count))
+    }
+
+    /// The `pipeline:` section of `--config`, or the defaults.
+    func pipelineConfig() throws -> PipelineConfig {
+        guard let config else { return PipelineConfig() }
+        return try ConfigFile.load(config).pipeline
+    }
+
+    /// The probe prompts: `pipeline.probe_prompts` of `--config` over the defaults.
+    func probeCases() throws -> [Probe.Case] {
+        let prompts = try pipelineConfig().probePrompts
+        return Probe.defaultCases.map { probeCase in
+            var probeCase = probeCase
+            if let prompt = prompts[probeCase.expected] { probeCase.prompt = prompt }
+            return probeCase
+        }
     }
 }
 

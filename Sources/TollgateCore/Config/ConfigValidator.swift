@@ -20,6 +20,10 @@ public struct ConfigValidator: Sendable {
         if config.pipeline.intervalSeconds < 0 {
             issues.append(ConfigIssue(path: "pipeline.interval_seconds", message: "must not be negative"))
         }
+        let cases: Set<String> = ["predict_valid", "predict_blocked", "stream_valid", "stream_blocked_immediately", "stream_blocked_partially"]
+        for key in config.pipeline.probePrompts.keys.sorted() where !cases.contains(key) {
+            issues.append(ConfigIssue(path: "pipeline.probe_prompts.\(key)", message: "not an inference case (\(cases.sorted().joined(separator: ", ")))"))
+        }
         var expectationNames = Set<String>()
         for (index, expectation) in config.pipeline.expectations.enumerated() {
             if expectation.name.isEmpty || !expectationNames.insert(expectation.name).inserted {

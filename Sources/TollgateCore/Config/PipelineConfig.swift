@@ -7,8 +7,15 @@ public struct PipelineConfig: Sendable, Equatable, Codable {
     /// Whether the built-in expectations run beside the configured ones.
     public var builtinExpectations: Bool
     public var expectations: [ExpectationConfig]
+    /// Prompts `tollgate probe` sends, by inference case (`predict_valid`, `predict_blocked`,
+    /// `stream_valid`, `stream_blocked_immediately`, `stream_blocked_partially`).
+    public var probePrompts: [String: String]
 
-    public init(intervalSeconds: Int = 0, batchSize: Int = 5000, builtinExpectations: Bool = true, expectations: [ExpectationConfig] = []) {
+    public init(
+        intervalSeconds: Int = 0, batchSize: Int = 5000, builtinExpectations: Bool = true, expectations: [ExpectationConfig] = [],
+        probePrompts: [String: String] = [:]
+    ) {
+        self.probePrompts = probePrompts
         self.intervalSeconds = intervalSeconds
         self.batchSize = batchSize
         self.builtinExpectations = builtinExpectations
@@ -17,6 +24,7 @@ public struct PipelineConfig: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case expectations
+        case probePrompts = "probe_prompts"
         case intervalSeconds = "interval_seconds"
         case batchSize = "batch_size"
         case builtinExpectations = "builtin_expectations"
@@ -28,6 +36,7 @@ public struct PipelineConfig: Sendable, Equatable, Codable {
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 5000
         builtinExpectations = try c.decodeIfPresent(Bool.self, forKey: .builtinExpectations) ?? true
         expectations = try c.decodeIfPresent([ExpectationConfig].self, forKey: .expectations) ?? []
+        probePrompts = try c.decodeIfPresent([String: String].self, forKey: .probePrompts) ?? [:]
     }
 }
 

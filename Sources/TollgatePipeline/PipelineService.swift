@@ -1,0 +1,32 @@
+import Logging
+import ServiceLifecycle
+import TollgateCore
+import TollgateStore
+
+/// Runs the pipeline every `pipeline.interval_seconds` inside `tollgate serve`.
+public struct PipelineService: Service {
+    let runner: PipelineRunner
+    let interval: Duration
+    let logger: Logger
+
+    public init(store: SQLiteStore, config: PipelineConfig, logger: Logger) {
+        runner = PipelineRunner(store: store, config: config, logger: logger)
+        interval = .seconds(config.intervalSeconds)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            guard !Task.isShuttingDownGracefully else { return }
+            do {
+                let summary = try runner.run()
+                if summary.inputRows > 0 {
+                    logger.info("pipeline update", metadata: ["rows": "\(summary.inputRows)", "written": "\(summary.outputRows)"])
+                }
+            } catch {
+                logger.error("pipeline update failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
