@@ -154,3 +154,30 @@ struct ProbeCommand: AsyncParsableCommand {
         print("all five inference cases produced, recorded and parsed")
     }
 }
+
+/// `tollgate import databricks` — load a Databricks inference-table export into bronze.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load exports from other systems into the store.", subcommands: [Databricks.self])
+
+    struct Databricks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a Databricks inference-table export (JSON lines or CSV) into inference_table."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The export file (.jsonl / .json lines, or .csv).")
+        var file: String
+
+        @Option(name: .long, help: "Endpoint name for rows without request_metadata.endpoint_name.")
+        var endpoint: String = "databricks"
+
+        func run() async throws {
+            let summary = try DatabricksImport(store: try storeOptions.open(), endpointName: endpoint).load(path: file)
+            print("\(file): \(summary.read) record(s) read, \(summary.inserted) new row(s) in inference_table")
+            var stderr = StandardError()
+            for problem in summary.skipped { print("skipped \(problem)", to: &stderr) }
+            print("next: tollgate pipeline run")
+        }
+    }
+}
