@@ -51,7 +51,12 @@ enum BronzeReader {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT trace_id, span_type, status_code, outputs, events FROM spans WHERE trace_id IN (\(marks)) ORDER BY start_time_unix_nano",
+                sql: """
+                    SELECT s.trace_id, s.span_type, s.status_code, CASE WHEN s.outputs_from_response = 1 THEN i.response ELSE s.outputs END AS outputs,
+                           s.events
+                    FROM spans s LEFT JOIN traces t ON t.trace_id = s.trace_id LEFT JOIN inference_table i ON i.request_id = t.request_id
+                    WHERE s.trace_id IN (\(marks)) ORDER BY s.start_time_unix_nano
+                    """,
                 arguments: StatementArguments(chunk)
             )
             for row in rows {

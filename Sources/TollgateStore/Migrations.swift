@@ -27,7 +27,6 @@ enum Migrations {
                     requester TEXT,
                     trace_id TEXT
                 );
-                CREATE INDEX inference_table_endpoint_time ON inference_table(endpoint_name, request_time);
                 CREATE TABLE endpoint_usage (
                     request_id TEXT PRIMARY KEY NOT NULL,
                     client_request_id TEXT,
@@ -43,7 +42,6 @@ enum Migrations {
                     request_streaming INTEGER NOT NULL,
                     usage_context TEXT
                 );
-                CREATE INDEX endpoint_usage_endpoint_time ON endpoint_usage(endpoint_name, request_time);
                 """)
         }
         migrator.registerMigration("0002_traces") { db in
@@ -62,7 +60,6 @@ enum Migrations {
                     output_tokens INTEGER
                 );
                 CREATE INDEX traces_endpoint_time ON traces(endpoint_name, request_time);
-                CREATE INDEX traces_request ON traces(request_id);
                 CREATE TABLE spans (
                     trace_id TEXT NOT NULL,
                     span_id TEXT NOT NULL,
@@ -75,6 +72,7 @@ enum Migrations {
                     status_message TEXT,
                     inputs TEXT,
                     outputs TEXT,
+                    outputs_from_response INTEGER NOT NULL DEFAULT 0,
                     input_tokens INTEGER,
                     output_tokens INTEGER,
                     attributes TEXT NOT NULL,

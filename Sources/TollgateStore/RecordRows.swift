@@ -45,11 +45,13 @@ enum RecordRows {
                 ]
             )
         }
-        if let trace = record.trace { try insert(trace, into: db) }
+        if let trace = record.trace { try insert(trace, response: record.response, into: db) }
     }
 
-    /// Writes a trace as rows: one in `traces`, one per span in `spans`.
-    static func insert(_ trace: TraceRecord, into db: Database) throws {
+    /// Writes a trace as rows: one in `traces`, one per span in `spans`. A span output that is
+    /// the row's own response (a model endpoint's only span) is not stored twice: `outputs` stays
+    /// null with `outputs_from_response` set, and readers take it from `inference_table`.
+    static func insert(_ trace: TraceRecord, response: String?, into db: Database) throws {
         let usage = trace.tokenUsage
         try db.cachedStatement(
             sql: """
@@ -62,16 +64,18 @@ enum RecordRows {
             trace.state.rawValue, trace.executionDurationMs, usage?.input, usage?.output,
         ])
         for span in trace.spans {
+            let sameAsResponse = span.outputsJSON != nil && span.outputsJSON == response
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, name, span_type, start_time_unix_nano,
-                      end_time_unix_nano, status_code, status_message, inputs, outputs, input_tokens, output_tokens, attributes, events)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      end_time_unix_nano, status_code, status_message, inputs, outputs, outputs_from_response, input_tokens,
+                      output_tokens, attributes, events)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 trace.traceID, span.spanID, span.parentSpanID, span.name, span.type.rawValue, Int64(span.startNanos),
-                Int64(span.endNanos), span.status.rawValue, span.statusMessage, span.inputsJSON, span.outputsJSON,
-                span.tokenUsage?.input, span.tokenUsage?.output, JSONValue.object(span.attributes).jsonText,
+                Int64(span.endNanos), span.status.rawValue, span.statusMessage, span.inputsJSON, sameAsResponse ? nil : span.outputsJSON,
+                sameAsResponse ? 1 : 0, span.tokenUsage?.input, span.tokenUsage?.output, JSONValue.object(span.attributes).jsonText,
                 SpanEvents.json(span.events).jsonText,
             ])
         }

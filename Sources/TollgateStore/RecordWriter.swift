@@ -36,7 +36,7 @@ public final class RecordWriter: Service, Sendable {
     }
 
     public init(
-        store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(5), logger: Logger,
+        store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(2), logger: Logger,
         onTracesWritten: (@Sendable ([TraceRecord]) -> Void)? = nil
     ) {
         self.onTracesWritten = onTracesWritten

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import TollgateCore
 
@@ -19,6 +22,8 @@ public final class SQLiteStore: Sendable {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // The record writer is background work: it must not take CPU from request handling.
+        configuration.qos = .utility
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
@@ -52,3 +57,4 @@ public final class SQLiteStore: Sendable {
         (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 }
+

@@ -43,12 +43,13 @@ extension SQLiteStore {
                     sql: """
                         SELECT t.*, i.request AS request_body, i.response AS response_body FROM traces t
                         LEFT JOIN inference_table i ON i.request_id = t.request_id
-                        WHERE t.trace_id = ? OR t.request_id = ? LIMIT 1
+                        WHERE t.trace_id = ? OR t.trace_id = (SELECT trace_id FROM inference_table WHERE request_id = ?) LIMIT 1
                         """,
                     arguments: [id, id]
                 ) else { return nil }
                 let spans = try Row.fetchAll(db, sql: "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_time_unix_nano", arguments: [row["trace_id"] as String])
-                return MLflowTraceJSON.document(Self.trace(row, spans: spans.map(Self.span))).jsonText
+                let response: String? = row["response_body"]
+                return MLflowTraceJSON.document(Self.trace(row, spans: spans.map { Self.span($0, response: response) })).jsonText
             }
         } catch {
             throw StoreError(code: .readFailed, message: "cannot read trace \(id)", underlying: error)
@@ -97,7 +98,7 @@ extension SQLiteStore {
         )
     }
 
-    static func span(_ row: Row) -> SpanRecord {
+    static func span(_ row: Row, response: String?) -> SpanRecord {
         let input: Int? = row["input_tokens"]
         let output: Int? = row["output_tokens"]
         let attributes = (try? JSONValue.parse(row["attributes"] as String? ?? "{}"))?.objectValue ?? JSONObject()
@@ -106,7 +107,7 @@ extension SQLiteStore {
             type: SpanType(rawValue: row["span_type"]) ?? .unknown,
             startNanos: UInt64(max(0, row["start_time_unix_nano"] as Int64? ?? 0)), endNanos: UInt64(max(0, row["end_time_unix_nano"] as Int64? ?? 0)),
             status: SpanStatusCode(rawValue: row["status_code"]) ?? .unset, statusMessage: row["status_message"] ?? "",
-            inputsJSON: row["inputs"], outputsJSON: row["outputs"],
+            inputsJSON: row["inputs"], outputsJSON: (row["outputs_from_response"] as Int? ?? 0) != 0 ? response : row["outputs"],
             tokenUsage: input.flatMap { input in output.map { TokenCounts(input: input, output: $0) } },
             attributes: attributes, events: SpanEvents.events(from: try? JSONValue.parse(row["events"] as String? ?? "[]"))
         )
