@@ -24,6 +24,9 @@ public struct HTTPUpstream: Sendable {
             read: .milliseconds(Int64(limits.upstreamTimeoutSeconds * 1000))
         )
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        // A refused connection answers 502 at once instead of retrying until the connect timeout:
+        // a gateway should fail fast (and, later, fall back) rather than hold the client.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
