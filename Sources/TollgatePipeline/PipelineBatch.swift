@@ -9,7 +9,7 @@ struct PipelineBatch {
     let updateID: String
 
     func write(into db: Database, summary: inout PipelineRunSummary) throws {
-        let silver = rows.map(SilverParser.parse)
+        let silver = ParallelMap.map(rows, SilverParser.parse)
         let gold = silver.map(GoldClassifier.classify)
         try stage(silver: silver, gold: gold, db: db)
         let filters = Dictionary(gold.map { ($0.event.requestID, $0.event.filters) }, uniquingKeysWith: { first, _ in first })
@@ -140,4 +140,41 @@ struct PipelineBatch {
         case .blob: .null
         }
     }
+}
+
+/// Maps a batch across the machine's cores (parsing is pure and independent per row).
+enum ParallelMap {
+    static func map<Input: Sendable, Output: Sendable>(_ items: [Input], _ transform: @Sendable (Input) -> Output) -> [Output] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
+        guard workers > 1 else { return items.map(transform) }
+        let results = ResultSlots<Output>(count: items.count)
+        let chunk = (items.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let range = (worker * chunk)..<min(items.count, (worker + 1) * chunk)
+            for index in range { results.set(index, transform(items[index])) }
+        }
+        return results.values
+    }
+}
+
+/// Output slots written by disjoint index ranges of concurrent workers.
+///
+/// `@unchecked Sendable`: each index is written by exactly one worker, through a buffer
+/// allocated once, and the values are read only after `concurrentPerform` has returned.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<Value?>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
+    }
+
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
+    func set(_ index: Int, _ value: Value) { buffer[index] = value }
+
+    var values: [Value] { buffer.map { $0! } }
 }
