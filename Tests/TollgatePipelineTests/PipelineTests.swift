@@ -168,4 +168,23 @@ struct PipelineTests {
             #expect(summary.expectations[name]?.failed == 0, "\(name)")
         }
     }
+
+    /// Batches big enough to be parsed on several cores keep every row and its classification.
+    @Test func largeBatchesKeepEveryRow() throws {
+        let store = try Fixtures.store()
+        var rows: [Fixtures.Row] = []
+        for index in 0..<1500 {
+            var row = Fixtures.fiveCases[index % 5]
+            row.id += "-\(index)"
+            rows.append(row)
+        }
+        try Fixtures.insert(rows, into: store)
+        let summary = try runner(store, PipelineConfig(batchSize: 1200)).run()
+        #expect(summary.inputRows == 1500)
+        let counts = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT inference_case, COUNT(*) AS n FROM gold_requests GROUP BY 1")
+        }
+        #expect(counts.count == 5)
+        #expect(counts.allSatisfy { $0["n"] as Int? == 300 })
+    }
 }
