@@ -1,14 +1,14 @@
 import Foundation
 
 extension JSONValue {
-    /// Parses a JSON document; throws `DecodingError` on malformed input.
+    /// Parses a JSON document; throws `JSONParseError` on malformed input.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try JSONParser.parse(bytes)
     }
 
     /// Parses a JSON document held in a string.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Array(text.utf8))
+        try JSONParser.parse(text.utf8)
     }
 
     /// Compact JSON text, keys in insertion order, slashes unescaped.
