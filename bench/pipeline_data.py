@@ -96,7 +96,6 @@ def dumps(value):
 class Generator:
     def __init__(self, seed):
         self.rng = random.Random(seed)
-        rng = self.rng
         self.sentences = [self._sentence() for _ in range(20000)]
         for name, _, _, _, _ in ENDPOINTS + [(a, b, c, None, None) for a, b, c in AGENT_ENDPOINTS]:
             SYSTEM_PROMPTS[name] = "You are the %s assistant of Example Corp. %s" % (name, self.text(100, 300))
@@ -109,8 +108,7 @@ class Generator:
         self.endpoints = [e for e in ENDPOINTS for _ in range(e[4])]
         self.requesters = ["user%04d@example.com" % i for i in range(400)] + ["svc-batch@example.com"] * 40
         self.base_epoch = 1761436800  # 2025-10-26T00:00:00Z
-        self.fingerprints = ["fp_%010x" % rng.getrandbits(40) for _ in range(6)]
-        del rng
+        self.fingerprints = ["fp_%010x" % self.rng.getrandbits(40) for _ in range(6)]
 
     # -- text ------------------------------------------------------------------------------
     def _sentence(self):

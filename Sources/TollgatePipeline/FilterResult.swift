@@ -57,9 +57,10 @@ enum FilterAnnotations {
         for result in results {
             let key = result.stage.rawValue + "/" + result.category
             if let existing = byKey[key] {
-                if result.filtered && !existing.filtered || (result.severity.map(Self.rank) ?? 0) > (existing.severity.map(Self.rank) ?? 0) {
-                    byKey[key] = result
-                }
+                let fires = result.filtered && !existing.filtered
+                let sameVerdictHigherSeverity = result.filtered == existing.filtered
+                    && (result.severity.map(Self.rank) ?? 0) > (existing.severity.map(Self.rank) ?? 0)
+                if fires || sameVerdictHigherSeverity { byKey[key] = result }
             } else {
                 order.append(key)
                 byKey[key] = result

@@ -5,12 +5,12 @@ import TollgateCore
 /// One batch of bronze rows through silver and gold, inside the caller's transaction.
 struct PipelineBatch {
     let rows: [BronzeRow]
+    let silver: [SilverEvent]
+    let gold: [GoldRequest]
     let expectations: [ExpectationConfig]
     let updateID: String
 
     func write(into db: Database, summary: inout PipelineRunSummary) throws {
-        let silver = ParallelMap.map(rows, SilverParser.parse)
-        let gold = silver.map(GoldClassifier.classify)
         try stage(silver: silver, gold: gold, db: db)
         let filters = Dictionary(gold.map { ($0.event.requestID, $0.event.filters) }, uniquingKeysWith: { first, _ in first })
         defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp._silver_batch; DROP TABLE IF EXISTS temp._gold_batch") }

@@ -43,15 +43,22 @@ public struct PipelineRunner: Sendable {
             if fullRefresh { try store.pool.write { db in try Self.reset(db) } }
             var wroteEvent = false
             while true {
-                let batch = try store.pool.write { db -> (Int, Bool) in
-                    let checkpoint = try Int64.fetchOne(db, sql: "SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = ?", arguments: [Self.flowName]) ?? 0
-                    let bronze = try BronzeReader.batch(after: checkpoint, limit: config.batchSize, db: db)
-                    if bronze.isEmpty && wroteEvent { return (0, false) }
-                    try PipelineBatch(rows: bronze, expectations: expectations, updateID: summary.updateID).write(into: db, summary: &summary)
-                    return (bronze.count, bronze.count == config.batchSize)
+                // Read and parse outside the write transaction: the record writer of a running
+                // gateway shares the store and must not wait while a batch is parsed.
+                let (checkpoint, bronze) = try store.pool.read { db in
+                    let checkpoint = try Self.checkpoint(db)
+                    return (checkpoint, try BronzeReader.batch(after: checkpoint, limit: config.batchSize, db: db))
+                }
+                if bronze.isEmpty && wroteEvent { break }
+                let silver = ParallelMap.map(bronze, SilverParser.parse)
+                let gold = silver.map(GoldClassifier.classify)
+                try store.pool.write { db in
+                    guard try Self.checkpoint(db) == checkpoint else { return }  // another run took this batch
+                    try PipelineBatch(rows: bronze, silver: silver, gold: gold, expectations: expectations, updateID: summary.updateID)
+                        .write(into: db, summary: &summary)
                 }
                 wroteEvent = true
-                if !batch.1 { break }
+                if bronze.count < config.batchSize { break }
             }
         } catch let error as PipelineError {
             recordFailure(error, updateID: summary.updateID)
@@ -75,6 +82,10 @@ public struct PipelineRunner: Sendable {
                 }
             }
         }
+    }
+
+    static func checkpoint(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = ?", arguments: [flowName]) ?? 0
     }
 
     static func reset(_ db: Database) throws {
