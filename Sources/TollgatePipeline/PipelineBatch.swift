@@ -86,10 +86,8 @@ struct PipelineBatch {
             CREATE TEMP TABLE _silver_batch AS SELECT * FROM main.silver_events WHERE 0;
             CREATE TEMP TABLE _gold_batch AS SELECT * FROM main.gold_requests WHERE 0;
             """)
-        let silverInsert = try db.makeStatement(sql: PipelineRows.insert(into: "temp._silver_batch", columns: PipelineRows.silverColumns))
-        for event in silver { try silverInsert.execute(arguments: StatementArguments(PipelineRows.silverValues(event))) }
-        let goldInsert = try db.makeStatement(sql: PipelineRows.insert(into: "temp._gold_batch", columns: PipelineRows.goldColumns))
-        for request in gold { try goldInsert.execute(arguments: StatementArguments(PipelineRows.goldValues(request))) }
+        try PipelineRows.insertMany(silver.map(PipelineRows.silverValues), into: "temp._silver_batch", columns: PipelineRows.silverColumns, db: db)
+        try PipelineRows.insertMany(gold.map(PipelineRows.goldValues), into: "temp._gold_batch", columns: PipelineRows.goldColumns, db: db)
     }
 
     private func remove(_ ids: Set<String>, from table: String, db: Database) throws {
@@ -121,14 +119,15 @@ struct PipelineBatch {
             DELETE FROM main.gold_filter_results WHERE request_id IN (SELECT request_id FROM temp._gold_batch);
             """)
         let kept = Set(try String.fetchAll(db, sql: "SELECT request_id FROM temp._gold_batch"))
-        let insert = try db.makeStatement(sql: PipelineRows.insert(
-            into: "main.gold_filter_results", columns: ["request_id", "stage", "category", "filtered", "severity", "detected"]
-        ))
+        var rows: [[(any DatabaseValueConvertible)?]] = []
         for (id, results) in filters where kept.contains(id) {
             for result in results {
-                try insert.execute(arguments: [id, result.stage.rawValue, result.category, result.filtered ? 1 : 0, result.severity, result.detected.map { $0 ? 1 : 0 }])
+                rows.append([id, result.stage.rawValue, result.category, result.filtered ? 1 : 0, result.severity, result.detected.map { $0 ? 1 : 0 }])
             }
         }
+        try PipelineRows.insertMany(
+            rows, into: "main.gold_filter_results", columns: ["request_id", "stage", "category", "filtered", "severity", "detected"], db: db
+        )
     }
 
     static func json(_ value: DatabaseValue) -> JSONValue {
