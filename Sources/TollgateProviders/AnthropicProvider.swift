@@ -50,7 +50,7 @@ public struct AnthropicProvider: ChatProvider {
             let envelope = AnthropicTranslation.errorEnvelope(fromError: parsed, status: status, rawBody: rawText)
             return .complete(status: status, body: ByteBuffer(bytes: envelope.json.jsonBytes))
         }
-        let reader = response.body.eventReader(upstream: upstream)
+        let reader = response.body.eventReader()
         let translator = TranslatorBox(AnthropicStreamTranslator(created: created, includeUsage: includeUsage))
         return .stream(UpstreamChunkStream { () async throws(UpstreamError) -> UpstreamChunk? in
             try await translator.next(from: reader)

@@ -79,7 +79,7 @@ public struct HTTPUpstream: Sendable {
 extension HTTPClientResponse.Body {
     /// Reads server-sent events from the body; each call returns the next complete event or `nil`
     /// at the end of the body.
-    func eventReader(upstream: HTTPUpstream) -> ServerSentEventReader {
+    func eventReader() -> ServerSentEventReader {
         ServerSentEventReader(iterator: makeAsyncIterator())
     }
 }
@@ -97,8 +97,7 @@ final class ServerSentEventReader: @unchecked Sendable {
         self.iterator = iterator
     }
 
-    /// The next event, or `nil` when the body ended. Text left after the last event is returned
-    /// in `trailing`.
+    /// The next event, or `nil` when the body ended.
     func next() async throws(UpstreamError) -> ServerSentEvent? {
         while pending.isEmpty {
             if ended { return nil }
@@ -118,6 +117,4 @@ final class ServerSentEventReader: @unchecked Sendable {
         return pending.removeFirst()
     }
 
-    /// Bytes of an unterminated line at the end of the body.
-    var trailing: String { parser.pendingLine }
 }

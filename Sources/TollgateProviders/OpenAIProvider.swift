@@ -67,7 +67,7 @@ public struct OpenAIProvider: ChatProvider {
             let body = try await upstream.collect(response)
             return .complete(status: Int(response.status.code), body: body)
         }
-        let reader = response.body.eventReader(upstream: upstream)
+        let reader = response.body.eventReader()
         return .stream(UpstreamChunkStream { () async throws(UpstreamError) -> UpstreamChunk? in
             try await Self.nextChunk(from: reader)
         })

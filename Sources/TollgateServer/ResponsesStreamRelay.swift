@@ -35,15 +35,20 @@ struct ResponsesStreamRelay: Sendable {
         return HTTPAnswers.eventStream(requestID: call.requestID, entity: call.entity.config.name, body: body)
     }
 
-    /// Writes events; returns false when the client has gone.
-    private static func send(_ events: [ServerSentEvent], to writer: inout any ResponseBodyWriter, ledger: StreamLedger) async -> Bool {
+    /// Writes events; returns false when the client has gone. `contentDelta` is the text these
+    /// events add, noted with the first of them that carries text.
+    private static func send(
+        _ events: [ServerSentEvent], contentDelta: String = "", to writer: inout any ResponseBodyWriter, ledger: StreamLedger
+    ) async -> Bool {
+        var pending = contentDelta
         for event in events {
             do {
                 try await writer.write(ByteBuffer(string: event.encoded))
             } catch {
                 return false
             }
-            let delta = event.event == "response.output_text.delta" ? (try? JSONValue.parse(event.data))?["delta"]?.stringValue ?? "" : ""
+            let delta = event.event == "response.output_text.delta" ? pending : ""
+            if !delta.isEmpty { pending = "" }
             ledger.sent(event.data, contentDelta: delta)
         }
         return true
@@ -61,7 +66,9 @@ struct ResponsesStreamRelay: Sendable {
                     usage = reported
                     ledger.reportUsage(input: reported.input, output: reported.output)
                 }
-                guard await send(builder.consume(chunk: chunk.json), to: &writer, ledger: ledger) else {
+                let events = builder.consume(chunk: chunk.json)
+                let delta = ChatCompletionText.delta(ofChunk: chunk.json)
+                guard await send(events, contentDelta: delta, to: &writer, ledger: ledger) else {
                     return ledger.finish(.clientCancelled)
                 }
             }

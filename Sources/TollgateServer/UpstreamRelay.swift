@@ -9,7 +9,6 @@ import TollgateStore
 /// the outcome exactly once.
 struct UpstreamRelay: Sendable {
     let writer: RecordWriter
-    private static let decoder = JSONDecoder()
 
     func respond(_ call: InferenceCall) async -> Response {
         let start = ContinuousClock.now
@@ -97,11 +96,13 @@ struct UpstreamRelay: Sendable {
         if call.stream { record.streamEnd = (200..<300).contains(status) ? .done : .upstreamError }
         let raw = String(buffer: body)
         let ok = (200..<300).contains(status)
-        let digest = ok ? try? Self.decoder.decode(ChatCompletionDigest.self, from: body) : nil
+        // The body is decoded once: a small digest when it is relayed as is, the whole document
+        // when it becomes a Responses object.
+        let reading = ok ? CompletionReading(body, output: call.output) : nil
         if let upstreamBody {
             call.trace.addModelCall(
-                parent: nil, start: spanStart, inputs: upstreamBody, outputs: ok ? raw : nil, usage: digest?.tokenCounts,
-                error: ok ? (digest == nil ? ("InvalidJSON", raw) : nil) : ("HTTPError \(status)", raw),
+                parent: nil, start: spanStart, inputs: upstreamBody, outputs: ok ? raw : nil, usage: reading?.counts,
+                error: ok ? (reading == nil ? ("InvalidJSON", raw) : nil) : ("HTTPError \(status)", raw),
                 upstreamModel: call.entity.upstreamModel, stream: call.stream
             )
         }
@@ -109,24 +110,50 @@ struct UpstreamRelay: Sendable {
             let relayed = UpstreamErrorBody.relayable(status: status, raw: raw)
             return answer(call, record: &record, status: relayed.status, body: relayed.body, raw: relayed.body == raw ? body : nil)
         }
-        guard let digest else { return invalid(call, raw: raw, start: start) }
-        record.usage = digest.usageEvidence
-        switch call.output {
-        case .chat:
-            return answer(call, record: &record, status: status, body: raw, raw: body)
-        case .responses(let request):
-            guard let completion = try? JSONValue.parse(body.readableBytesView) else { return invalid(call, raw: raw, start: start) }
+        guard let reading else { return invalid(call, raw: raw, start: start) }
+        record.usage = reading.evidence
+        switch (call.output, reading.completion) {
+        case (.responses(let request), let completion?):
             let response = ResponsesTranslation.response(
                 fromChatCompletion: completion, request: request, model: call.endpoint.config.name,
                 responseID: Identifiers.hex(prefix: "resp_"), createdAt: Int(Date().timeIntervalSince1970)
             )
             return answer(call, record: &record, status: status, body: response.jsonText)
+        default:
+            return answer(call, record: &record, status: status, body: raw, raw: body)
         }
     }
 
     private func invalid(_ call: InferenceCall, raw: String, start: ContinuousClock.Instant) -> Response {
         let error = UpstreamError(code: .invalidResponse, message: "The upstream answered with a body that is not valid JSON.", rawBody: raw)
         return fail(call, GatewayError(error), start: start, streamEnd: .upstreamError)
+    }
+}
+
+/// What a successful upstream body says about usage, read in one decode; nil when the body is
+/// not a JSON object.
+struct CompletionReading {
+    private static let decoder = JSONDecoder()
+
+    var evidence: UsageEvidence
+    var counts: TokenCounts?
+    /// The parsed completion, kept when it is translated to a Responses object.
+    var completion: JSONValue?
+
+    init?(_ body: ByteBuffer, output: OutputFormat) {
+        switch output {
+        case .chat:
+            guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else { return nil }
+            evidence = digest.usageEvidence
+            counts = digest.tokenCounts
+        case .responses:
+            guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else { return nil }
+            let reported = completion["usage"].flatMap(TokenEstimator.reported(in:))
+            evidence = reported.map { .reported(input: $0.input, output: $0.output) }
+                ?? .estimate(responseText: ChatCompletionText.text(ofCompletion: completion))
+            counts = reported.map { TokenCounts(input: $0.input, output: $0.output) }
+            self.completion = completion
+        }
     }
 }
 

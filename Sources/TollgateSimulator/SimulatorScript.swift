@@ -44,7 +44,7 @@ public struct SimulatorScript: Sendable {
         includeUsage = request["stream_options"]?["include_usage"]?.boolValue ?? false
         self.id = id
         self.created = created
-        promptTokens = TokenEstimator.estimateInput(request.jsonText)
+        promptTokens = TokenEstimator.estimateInput(parsed: request)
         toolCall = outcome == .success ? SimulatedTools.call(for: request, prompt: prompt) : nil
         var words = Self.answerWords(for: SimulatedTools.lastToolResult(in: request).map { "the tool result \($0)" } ?? prompt)
         var finish = "stop"
@@ -75,14 +75,8 @@ public struct SimulatorScript: Sendable {
     }
 
     static func lastUserMessage(in request: JSONValue) -> String {
-        guard let messages = request["messages"]?.arrayValue else { return "" }
-        for message in messages.reversed() where message["role"]?.stringValue == "user" {
-            if let text = message["content"]?.stringValue { return text }
-            if let parts = message["content"]?.arrayValue {
-                return parts.compactMap { $0["text"]?.stringValue }.joined(separator: " ")
-            }
-        }
-        return ""
+        let messages = request["messages"]?.arrayValue ?? []
+        return messages.last { $0["role"]?.stringValue == "user" }.map { TracePreview.text(of: $0["content"]) } ?? ""
     }
 
     public var completionTokens: Int { toolCall == nil ? words.count : max(1, toolCall!.arguments.count / 4) }

@@ -75,9 +75,6 @@ public final class RecordWriter: Service, Sendable {
         logger.info("record writer drained", metadata: ["written": "\(statistics.written)"])
     }
 
-    /// Ends the writer's loop after a final drain (for use outside a ServiceGroup).
-    public func finish() { wake.finish() }
-
     /// Writes everything queued, `batchSize` rows per transaction.
     public func drain() async {
         while true {

@@ -8,10 +8,11 @@ public enum TokenEstimator {
         case .reported(let input, let output):
             return TokenUsage(input: input, output: output, source: .reported)
         case .responseBody(let body):
-            if let usage = try? JSONValue.parse(body)["usage"], let reported = reported(in: usage) {
+            let parsed = try? JSONValue.parse(body)
+            if let usage = parsed?["usage"], let reported = reported(in: usage) {
                 return reported
             }
-            let text = (try? JSONValue.parse(body)).map(ChatCompletionText.text(ofCompletion:)) ?? ""
+            let text = parsed.map(ChatCompletionText.text(ofCompletion:)) ?? ""
             return TokenUsage(input: estimateInput(requestBody), output: estimate(text), source: .estimated)
         case .estimate(let responseText):
             return TokenUsage(input: estimateInput(requestBody), output: estimate(responseText), source: .estimated)
@@ -37,6 +38,11 @@ public enum TokenEstimator {
     /// Estimates prompt tokens from the text of a chat (`messages`) or Responses (`input`) body.
     public static func estimateInput(_ requestBody: String?) -> Int {
         guard let requestBody, let body = try? JSONValue.parse(requestBody) else { return 0 }
+        return estimateInput(parsed: body)
+    }
+
+    /// Estimates prompt tokens of an already parsed chat or Responses body.
+    public static func estimateInput(parsed body: JSONValue) -> Int {
         var text = ""
         func collect(_ value: JSONValue?) {
             switch value {

@@ -32,7 +32,7 @@ public struct ServerSentEventParser: Sendable {
     private var eventName: String?
     private var dataLines: [String] = []
     private var hasData = false
-    /// Bytes that were not part of any event line (kept to report broken streams).
+    /// Bytes fed so far.
     public private(set) var consumedByteCount = 0
 
     public init() {}
