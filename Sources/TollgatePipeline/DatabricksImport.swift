@@ -25,21 +25,24 @@ public struct DatabricksImport: Sendable {
 
     public func load(path: String) throws -> Summary {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let records: [[String: JSONValue]]
+        var summary = Summary()
+        var records: [[String: JSONValue]?] = []
         if path.lowercased().hasSuffix(".csv") || !(text.drop { $0.isWhitespace }.first == "{") {
             let csv = try CSV<Named>(string: text, delimiter: .comma)
-            records = csv.rows.map { row in row.mapValues { $0.isEmpty ? JSONValue.null : .string($0) } }
+            records = csv.rows.map { row in Optional(row.mapValues { $0.isEmpty ? JSONValue.null : .string($0) }) }
         } else {
-            records = text.split(whereSeparator: \.isNewline).compactMap { line in
-                (try? JSONValue.parse(String(line)))?.objectValue.map { object in
-                    Dictionary(uniqueKeysWithValues: object.pairs)
-                }
+            // A line that is not a JSON object is reported, never dropped silently.
+            records = text.split(whereSeparator: \.isNewline).map { line in
+                (try? JSONValue.parse(String(line)))?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.pairs) }
             }
         }
-        var summary = Summary()
         try store.pool.write { db in
-            for (index, record) in records.enumerated() {
+            for (index, parsed) in records.enumerated() {
                 summary.read += 1
+                guard let record = parsed else {
+                    summary.skipped.append("record \(index + 1): not a JSON object")
+                    continue
+                }
                 guard let row = Self.row(record, defaultEndpoint: endpointName) else {
                     summary.skipped.append("record \(index + 1): no databricks_request_id")
                     continue

@@ -77,4 +77,14 @@ struct DatabricksImportTests {
         #expect(row["requester"] as String? == "bob")
         #expect(row["endpoint_name"] as String? == "csv-endpoint")
     }
+
+    @Test func linesThatAreNotJSONAreReportedNotDropped() throws {
+        let store = try Fixtures.store()
+        let good = line(["databricks_request_id": "ok-1", "request_time": "2026-03-01T10:00:00Z", "status_code": 200])
+        let path = try write([good, "{not json", "[1, 2]"].joined(separator: "\n"), ext: "jsonl")
+        let summary = try DatabricksImport(store: store, endpointName: "e").load(path: path)
+        #expect(summary.read == 3)
+        #expect(summary.inserted == 1)
+        #expect(summary.skipped == ["record 2: not a JSON object", "record 3: not a JSON object"])
+    }
 }

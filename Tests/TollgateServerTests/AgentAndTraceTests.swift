@@ -153,4 +153,14 @@ struct AgentAndTraceTests {
         #expect(traced["databricks_output"]?["trace"]?["data"]?["spans"]?.arrayValue?.count == 1)
         try await gateway.stop()
     }
+
+    @Test func chatRequestsToAnAgentGetAChatCompletion() async throws {
+        let gateway = try await LiveGateway.start(yaml: Self.yaml)
+        let answer = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hello", endpoint: "careful"))
+        #expect(answer.status == 200)
+        #expect(answer.json?["object"]?.stringValue == "chat.completion")
+        #expect(ChatCompletionText.text(ofCompletion: try #require(answer.json)).split(separator: " ").count == 5)
+        #expect(spans(try await trace(gateway, answer.requestID)).first?["name"]?.stringValue == "predict")
+        try await gateway.stop()
+    }
 }

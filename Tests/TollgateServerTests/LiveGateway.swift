@@ -38,7 +38,13 @@ final class LiveGateway: Sendable {
             port = value
             break
         }
-        return LiveGateway(runtime: runtime, port: port, dbPath: dbPath, directory: directory, task: task)
+        let gateway = LiveGateway(runtime: runtime, port: port, dbPath: dbPath, directory: directory, task: task)
+        // Listening is not ready: the embedded simulator may still be binding its port.
+        for _ in 0..<200 {
+            if (try? await gateway.post("/health/ready", body: "", method: .GET).status) == 200 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return gateway
     }
 
     private init(runtime: GatewayRuntime, port: Int, dbPath: String, directory: String, task: Task<Void, any Error>) {
