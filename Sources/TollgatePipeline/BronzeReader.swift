@@ -4,11 +4,15 @@ import TollgateCore
 /// Reads bronze rows after a checkpoint, with their usage rows and stored trace spans.
 enum BronzeReader {
     static func batch(after rowID: Int64, limit: Int, db: Database) throws -> [BronzeRow] {
-        let rows = try Row.fetchAll(
+        // Columns by position, read from a cursor: no per-row copy and no lookup by name.
+        let cursor = try Row.fetchCursor(
             db,
             sql: """
-                SELECT i.rowid AS source_rowid, i.*, u.input_token_count, u.output_token_count, u.token_count_source,
-                       t.input_tokens AS trace_input_tokens, t.output_tokens AS trace_output_tokens, t.trace_id AS stored_trace_id
+                SELECT i.rowid, i.request_id, i.client_request_id, i.request_time, i.request_date, i.endpoint_name,
+                       i.served_entity_name, i.api, i.stream, i.status_code, i.execution_duration_ms, i.time_to_first_token_ms,
+                       i.request, i.response, i.stream_end, i.logging_error_codes, i.requester, i.trace_id,
+                       u.input_token_count, u.output_token_count, u.token_count_source,
+                       t.trace_id, t.input_tokens, t.output_tokens
                 FROM inference_table i
                 LEFT JOIN endpoint_usage u ON u.request_id = i.request_id
                 LEFT JOIN traces t ON t.trace_id = i.trace_id
@@ -16,31 +20,29 @@ enum BronzeReader {
                 """,
             arguments: [rowID, limit]
         )
-        var bronze = rows.map(row)
-        let traceIDs = rows.compactMap { $0["stored_trace_id"] as String? }
+        var bronze: [BronzeRow] = []
+        bronze.reserveCapacity(limit)
+        var traceIDs: [String] = []
+        while let row = try cursor.next() {
+            var item = BronzeRow(
+                rowID: row[0], requestID: row[1], clientRequestID: row[2], requestTime: row[3], requestDate: row[4],
+                endpointName: row[5], servedEntityName: row[6], api: row[7], stream: (row[8] as Int? ?? 0) != 0,
+                statusCode: row[9] ?? 0, executionDurationMs: row[10], timeToFirstTokenMs: row[11], request: row[12],
+                response: row[13], streamEnd: row[14], loggingErrorCodes: row[15], requester: row[16], traceID: row[17],
+                usageInput: row[18], usageOutput: row[19], usageSource: row[20]
+            )
+            if let stored = row[21] as String? {
+                item.traceUsage = (row[22], row[23])
+                item.traceSpans = []
+                traceIDs.append(stored)
+            }
+            bronze.append(item)
+        }
         if !traceIDs.isEmpty {
             let spans = try spansByTrace(traceIDs, db: db)
             for index in bronze.indices {
                 if let id = bronze[index].traceID, let facts = spans[id] { bronze[index].traceSpans = facts }
             }
-        }
-        return bronze
-    }
-
-    static func row(_ row: Row) -> BronzeRow {
-        var bronze = BronzeRow(
-            rowID: row["source_rowid"], requestID: row["request_id"], clientRequestID: row["client_request_id"],
-            requestTime: row["request_time"], requestDate: row["request_date"], endpointName: row["endpoint_name"],
-            servedEntityName: row["served_entity_name"], api: row["api"], stream: (row["stream"] as Int? ?? 0) != 0,
-            statusCode: row["status_code"] ?? 0, executionDurationMs: row["execution_duration_ms"],
-            timeToFirstTokenMs: row["time_to_first_token_ms"], request: row["request"], response: row["response"],
-            streamEnd: row["stream_end"], loggingErrorCodes: row["logging_error_codes"], requester: row["requester"],
-            traceID: row["trace_id"], usageInput: row["input_token_count"], usageOutput: row["output_token_count"],
-            usageSource: row["token_count_source"]
-        )
-        if row["stored_trace_id"] as String? != nil {
-            bronze.traceUsage = (row["trace_input_tokens"], row["trace_output_tokens"])
-            bronze.traceSpans = []
         }
         return bronze
     }

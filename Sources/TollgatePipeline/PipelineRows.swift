@@ -20,8 +20,10 @@ enum PipelineRows {
         "response_chars", "trace_id", "span_count",
     ]
 
-    static func silverValues(_ e: SilverEvent) -> [(any DatabaseValueConvertible)?] {
-        [
+    static let filterColumns = ["request_id", "stage", "category", "filtered", "severity", "detected"]
+
+    static func silverValues(_ e: SilverEvent) -> [DatabaseValue] {
+        let values: [(any DatabaseValueConvertible)?] = [
             e.requestID, e.rowID, e.requestTime, e.requestDate, e.endpointName, e.servedEntityName, e.requester,
             e.clientRequestID, e.api, e.stream ? 1 : 0, e.statusCode, e.streamEnd, e.executionDurationMs, e.timeToFirstTokenMs,
             e.traceID, e.responseShape, e.model, e.text, e.finishReason, e.errorType, e.errorCode, e.errorMessage,
@@ -29,11 +31,12 @@ enum PipelineRows {
             filtersJSON(e.filters), e.spanCount, e.traceException ? 1 : 0, e.requestPreview,
             JSONValue.array(e.parseProblems.map { .string($0) }).jsonText,
         ]
+        return values.map { $0?.databaseValue ?? .null }
     }
 
-    static func goldValues(_ g: GoldRequest) -> [(any DatabaseValueConvertible)?] {
+    static func goldValues(_ g: GoldRequest) -> [DatabaseValue] {
         let e = g.event
-        return [
+        let values: [(any DatabaseValueConvertible)?] = [
             e.requestID, e.requestTime, e.requestDate, e.endpointName, e.servedEntityName, e.requester, e.clientRequestID,
             e.api, e.stream ? 1 : 0, g.outcome.rawValue, g.inferenceCase.rawValue, e.statusCode, g.blockedBy?.rawValue,
             e.errorType, e.errorCode, e.errorMessage.map { String($0.prefix(2000)) }, e.model, e.finishReason,
@@ -41,15 +44,30 @@ enum PipelineRows {
             e.executionDurationMs, e.timeToFirstTokenMs, String(e.requestPreview.prefix(1000)), g.responsePreview,
             g.responseChars, e.traceID, e.spanCount,
         ]
+        return values.map { $0?.databaseValue ?? .null }
     }
 
-    static func filtersJSON(_ filters: [FilterResult]) -> String {
-        JSONValue.array(filters.map { filter in
-            [
-                "stage": .string(filter.stage.rawValue), "category": .string(filter.category), "filtered": .bool(filter.filtered),
-                "severity": .optionalString(filter.severity), "detected": filter.detected.map { .bool($0) } ?? .null,
+    static func filterValues(_ requestID: String, _ filters: [FilterResult]) -> [[DatabaseValue]] {
+        filters.map { result in
+            let values: [(any DatabaseValueConvertible)?] = [
+                requestID, result.stage.rawValue, result.category, result.filtered ? 1 : 0, result.severity, result.detected.map { $0 ? 1 : 0 },
             ]
-        }).jsonText
+            return values.map { $0?.databaseValue ?? .null }
+        }
+    }
+
+    /// The `filters` column: written directly, it is the silver row's widest derived value.
+    static func filtersJSON(_ filters: [FilterResult]) -> String {
+        var out = "["
+        for (index, filter) in filters.enumerated() {
+            if index > 0 { out += "," }
+            out += "{\"stage\":\"\(filter.stage.rawValue)\",\"category\":"
+            JSONValue.writeEscaped(filter.category, to: &out)
+            out += ",\"filtered\":\(filter.filtered),\"severity\":"
+            if let severity = filter.severity { JSONValue.writeEscaped(severity, to: &out) } else { out += "null" }
+            out += ",\"detected\":" + (filter.detected.map { "\($0)" } ?? "null") + "}"
+        }
+        return out + "]"
     }
 
     /// `INSERT … (columns) VALUES (?, …)` for a table.
@@ -60,7 +78,7 @@ enum PipelineRows {
     /// Inserts rows with one statement per `chunk` rows: far fewer statement executions than one
     /// per row (the pipeline writes ~10 rows per request across its tables).
     static func insertMany(
-        _ rows: [[(any DatabaseValueConvertible)?]], into table: String, columns: [String], verb: String = "INSERT OR REPLACE", db: Database
+        _ rows: [[DatabaseValue]], into table: String, columns: [String], verb: String = "INSERT OR REPLACE", db: Database
     ) throws {
         guard !rows.isEmpty else { return }
         let chunk = max(1, 30_000 / columns.count)
@@ -70,11 +88,31 @@ enum PipelineRows {
             let end = min(rows.count, start + chunk)
             let sql = "\(verb) INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: end - start).joined(separator: ",")
-            var values: [(any DatabaseValueConvertible)?] = []
+            var values: [DatabaseValue] = []
             values.reserveCapacity((end - start) * columns.count)
             for row in rows[start..<end] { values.append(contentsOf: row) }
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
+            // Full chunks share one cached statement; the remainder's size varies from batch to
+            // batch, and caching each would grow the statement cache without bound.
+            let statement = end - start == chunk ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            try statement.execute(arguments: StatementArguments(values))
             start = end
         }
+    }
+}
+
+/// A bronze row parsed and turned into the values of every dataset it feeds — pure work done
+/// across cores before the write transaction.
+struct PreparedRow: Sendable {
+    let requestID: String
+    let silver: [DatabaseValue]
+    let gold: [DatabaseValue]
+    let filters: [[DatabaseValue]]
+
+    init(_ row: BronzeRow) {
+        let event = SilverParser.parse(row)
+        requestID = event.requestID
+        silver = PipelineRows.silverValues(event)
+        gold = PipelineRows.goldValues(GoldClassifier.classify(event))
+        filters = PipelineRows.filterValues(event.requestID, event.filters)
     }
 }

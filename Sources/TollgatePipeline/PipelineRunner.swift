@@ -12,6 +12,19 @@ public struct PipelineRunSummary: Sendable {
     public var droppedRows = 0
     public var quarantinedRows = 0
     public var expectations: [String: ExpectationResult] = [:]
+
+    mutating func add(_ other: PipelineRunSummary) {
+        inputRows += other.inputRows
+        outputRows += other.outputRows
+        droppedRows += other.droppedRows
+        quarantinedRows += other.quarantinedRows
+        for (name, result) in other.expectations {
+            guard var total = expectations[name] else { expectations[name] = result; continue }
+            total.passed += result.passed
+            total.failed += result.failed
+            expectations[name] = total
+        }
+    }
 }
 
 /// Bronze → silver → gold, incrementally: each batch of new `inference_table` rows is parsed,
@@ -20,6 +33,8 @@ public struct PipelineRunSummary: Sendable {
 /// and a re-run picks up where the last committed batch ended.
 public struct PipelineRunner: Sendable {
     public static let flowName = "gold_requests"
+    /// Page cache of the writer connection while a run writes (SQLite's default is 2,000 KiB).
+    static let cacheKiB = 65_536
 
     let store: SQLiteStore
     let config: PipelineConfig
@@ -41,25 +56,40 @@ public struct PipelineRunner: Sendable {
         do {
             try validateExpectations()
             if fullRefresh { try store.pool.write { db in try Self.reset(db) } }
+            // Batch N is written on a background thread while batch N+1 is read and parsed.
+            var cursor = try store.pool.read { db in try Self.checkpoint(db) }
+            var pending: BackgroundJob<PipelineRunSummary?>?
+            defer { _ = try? pending?.wait() }  // never leave a write running behind an error
             var wroteEvent = false
             while true {
                 // Read and parse outside the write transaction: the record writer of a running
                 // gateway shares the store and must not wait while a batch is parsed.
-                let (checkpoint, bronze) = try store.pool.read { db in
-                    let checkpoint = try Self.checkpoint(db)
-                    return (checkpoint, try BronzeReader.batch(after: checkpoint, limit: config.batchSize, db: db))
-                }
+                let bronze = try store.pool.read { [cursor] db in try BronzeReader.batch(after: cursor, limit: config.batchSize, db: db) }
                 if bronze.isEmpty && wroteEvent { break }
-                let silver = ParallelMap.map(bronze, SilverParser.parse)
-                let gold = silver.map(GoldClassifier.classify)
-                try store.pool.write { db in
-                    guard try Self.checkpoint(db) == checkpoint else { return }  // another run took this batch
-                    try PipelineBatch(rows: bronze, silver: silver, gold: gold, expectations: expectations, updateID: summary.updateID)
-                        .write(into: db, summary: &summary)
+                let prepared = ParallelMap.map(bronze, PreparedRow.init)
+                if let job = pending {
+                    guard let written = try job.wait() else { pending = nil; break }  // another run took that batch
+                    summary.add(written)
+                    pending = nil
                 }
+                let batch = PipelineBatch(rows: prepared, lastRowID: bronze.last?.rowID, expectations: expectations, updateID: summary.updateID)
+                pending = BackgroundJob { [store, cursor] in
+                    try store.pool.write { db -> PipelineRunSummary? in
+                        guard try Self.checkpoint(db) == cursor else { return nil }
+                        // Keys are random UUIDs: a larger page cache keeps the indexes' pages in memory.
+                        try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+                        var written = PipelineRunSummary(updateID: batch.updateID)
+                        try batch.write(into: db, summary: &written)
+                        return written
+                    }
+                }
+                cursor = bronze.last?.rowID ?? cursor
                 wroteEvent = true
                 if bronze.count < config.batchSize { break }
             }
+            if let job = pending, let written = try job.wait() { summary.add(written) }
+            pending = nil
+            try store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
         } catch let error as PipelineError {
             recordFailure(error, updateID: summary.updateID)
             throw error

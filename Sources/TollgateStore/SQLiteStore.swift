@@ -25,7 +25,7 @@ public final class SQLiteStore: Sendable {
         // The record writer is background work: it must not take CPU from request handling.
         configuration.qos = .utility
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY")
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent

@@ -166,4 +166,27 @@ struct JSONValueTests {
     func malformedInputThrows(text: String) {
         #expect(throws: (any Error).self) { try JSONValue.parse(text) }
     }
+
+    @Test func objectsKeepOrderAndLastWriteAcrossTheIndexThreshold() throws {
+        var object = JSONObject()
+        for index in 0..<40 { object["k\(index)"] = .int(index) }
+        object["k3"] = "replaced"
+        object["k30"] = nil
+        object["k5"] = nil
+        #expect(object.count == 38)
+        #expect(object.keys.first == "k0" && object.keys.last == "k39")
+        #expect(object["k3"] == "replaced" && object["k30"] == nil && object["k31"] == .int(31))
+        var reordered = JSONObject()
+        for key in object.keys.reversed() { reordered[key] = object[key] }
+        #expect(reordered == object)
+        let parsed = try JSONValue.parse(#"{"a":1,"b":2,"a":3}"#)
+        #expect(parsed["a"] == .int(3) && parsed.objectValue?.keys == ["a", "b"])
+    }
+
+    @Test func escapingCopiesPlainRunsAndEscapesTheRest() throws {
+        let text = "plain \"quoted\" back\\slash\nnew\ttab\u{01}ctl é 🙂"
+        let literal = JSONValue.quoted(text)
+        #expect(literal == #""plain \"quoted\" back\\slash\nnew\ttab\u0001ctl é 🙂""#)
+        #expect(try JSONValue.parse(literal) == .string(text))
+    }
 }

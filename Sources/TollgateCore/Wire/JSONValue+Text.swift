@@ -55,21 +55,31 @@ extension JSONValue {
         return String(value)
     }
 
-    /// Writes `text` as a JSON string literal.
+    /// Writes `text` as a JSON string literal. Runs that need no escaping are copied whole.
     public static func writeEscaped(_ text: String, to out: inout String) {
         out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(format: "%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+        let utf8 = text.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                index = utf8.index(after: index)
+                continue
             }
+            if runStart != index { out += text[runStart..<index] }
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\n"): out += "\\n"
+            case UInt8(ascii: "\r"): out += "\\r"
+            case UInt8(ascii: "\t"): out += "\\t"
+            default: out += "\\u00" + String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+            }
+            index = utf8.index(after: index)
+            runStart = index
         }
+        if runStart != utf8.endIndex { out += text[runStart...] }
         out += "\""
     }
 
@@ -78,5 +88,13 @@ extension JSONValue {
         var out = ""
         writeEscaped(text, to: &out)
         return out
+    }
+}
+
+extension JSONValue {
+    /// `value` as encoded by `JSONEncoder` (null if it cannot be encoded).
+    public static func encoded(_ value: some Encodable) -> JSONValue {
+        guard let data = try? JSONEncoder().encode(value), let parsed = try? JSONValue.parse(Array(data)) else { return .null }
+        return parsed
     }
 }

@@ -57,12 +57,20 @@ public enum JSONValue: Sendable, Equatable {
 
 /// An ordered JSON object: keys keep the order in which they were written, so rewritten bodies
 /// read the same as the originals.
+///
+/// Members live in one array, searched linearly: the objects of LLM traffic have a handful of
+/// keys, where a scan beats hashing. Objects past `indexThreshold` members also keep a key index.
 public struct JSONObject: Sendable, Equatable {
     /// Objects are equal when they hold the same members, whatever their order.
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.storage == rhs.storage }
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.members.count == rhs.members.count else { return false }
+        return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
+    }
 
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    static let indexThreshold = 16
+
+    private var members: [(key: String, value: JSONValue)] = []
+    private var index: [String: Int]?
 
     public init() {}
 
@@ -71,18 +79,44 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public subscript(key: String) -> JSONValue? {
-        get { storage[key] }
+        get { position(of: key).map { members[$0].value } }
         set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            switch (position(of: key), newValue) {
+            case (let found?, let value?):
+                members[found].value = value
+            case (let found?, nil):
+                members.remove(at: found)
+                if index != nil { rebuildIndex() }
+            case (nil, let value?):
+                members.append((key, value))
+                if index != nil {
+                    index?[key] = members.count - 1
+                } else if members.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
+            case (nil, nil):
+                break
             }
         }
     }
 
-    public var isEmpty: Bool { keys.isEmpty }
-    public var pairs: [(String, JSONValue)] { keys.map { ($0, storage[$0]!) } }
+    public var keys: [String] { members.map(\.key) }
+    public var isEmpty: Bool { members.isEmpty }
+    public var count: Int { members.count }
+    public var pairs: [(String, JSONValue)] { members.map { ($0.key, $0.value) } }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
+
+    private mutating func rebuildIndex() {
+        guard members.count > Self.indexThreshold else { index = nil; return }
+        var built: [String: Int] = [:]
+        built.reserveCapacity(members.count)
+        for (offset, member) in members.enumerated() { built[member.key] = offset }
+        index = built
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
