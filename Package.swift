@@ -105,6 +105,7 @@ let package = Package(
                 "TollgateServer",
                 "TollgateSimulator",
                 "TollgateStore",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

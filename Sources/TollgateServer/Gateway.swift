@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import TollgateCore
 import TollgateProviders
 
@@ -13,10 +14,19 @@ struct EntityRuntime: Sendable {
     /// The model name sent upstream (for agents, the model they call, as configured).
     let upstreamModel: String
     let backend: Backend
+    /// Token price of the model that answers (`pricing`), if configured.
+    let price: PriceConfig?
+    /// Requests in flight on this entity; a retired entity's resources stop once it is zero.
+    let activity = EntityActivity()
 
     var isAgent: Bool {
         if case .agent = backend { return true }
         return false
+    }
+
+    var toolbox: AgentToolbox? {
+        if case .agent(_, _, let toolbox) = backend { return toolbox }
+        return nil
     }
 
     /// The provider that serves this request (agents hold the request's trace).
@@ -26,6 +36,30 @@ struct EntityRuntime: Sendable {
         case .agent(let agent, let model, let toolbox): AgentProvider(agent: agent, model: model, toolbox: toolbox, trace: trace)
         }
     }
+}
+
+/// Counts an entity's requests in flight.
+final class EntityActivity: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var inFlight: Int { count.load(ordering: .acquiring) }
+
+    /// Held by a request for as long as it runs; released when the request's last reference goes.
+    func lease() -> EntityLease { EntityLease(self) }
+
+    fileprivate func change(_ delta: Int) { count.add(delta, ordering: .acquiringAndReleasing) }
+}
+
+/// One request's hold on its entity (see `EntityActivity`).
+final class EntityLease: Sendable {
+    private let activity: EntityActivity
+
+    fileprivate init(_ activity: EntityActivity) {
+        self.activity = activity
+        activity.change(1)
+    }
+
+    deinit { activity.change(-1) }
 }
 
 /// One endpoint, ready to route.
@@ -40,60 +74,101 @@ struct EndpointRuntime: Sendable {
     }
 }
 
-/// Everything the request path needs, built once from the configuration.
+/// Everything a request needs: the configuration and the endpoints as they are now.
 struct Gateway: Sendable {
     let config: GatewayConfig
     let endpoints: [String: EndpointRuntime]
-    /// The MCP tool servers of every agent (started and stopped by `ToolHost`).
-    let toolboxes: [AgentToolbox]
 
-    init(config: GatewayConfig, upstream: HTTPUpstream, logger: Logger, simulatorURL: @Sendable (String) -> LateBoundURL) {
-        self.config = config
-        func client(_ model: ExternalModelConfig) -> (any ChatProvider)? {
-            guard let provider = config.provider(named: model.provider) else { return nil }
-            return ProviderFactory.make(
-                provider: provider, model: model, upstream: upstream,
-                simulatorURL: provider.kind == .simulator && provider.baseURL == nil ? simulatorURL(provider.name) : nil
-            )
-        }
-        // Model entities first: agents that name an endpoint call through these.
-        var models: [String: EndpointRuntime] = [:]
-        for endpoint in config.endpoints {
-            var entities: [String: EntityRuntime] = [:]
-            for entity in endpoint.config.servedEntities {
-                guard let model = entity.externalModel, let provider = client(model) else { continue }
-                entities[entity.name] = EntityRuntime(config: entity, upstreamModel: model.name, backend: .model(provider))
+    /// Every agent's MCP tool servers.
+    var toolboxes: [AgentToolbox] {
+        endpoints.values.flatMap { $0.entities.values.compactMap(\.toolbox) }
+    }
+}
+
+/// Builds endpoint runtimes from definitions. A new definition reuses every unchanged entity of
+/// the endpoint's previous runtime (and so its tool servers); requests in flight keep the
+/// entity they started with.
+struct GatewayBuilder: Sendable {
+    let config: GatewayConfig
+    let upstream: HTTPUpstream
+    let logger: Logger
+    /// The live runtime of the endpoint an agent calls, found at call time.
+    let lookup: @Sendable (String) -> EndpointRuntime?
+    let simulatorURL: @Sendable (String) -> LateBoundURL
+
+    func runtime(for endpoint: EndpointConfig, previous: EndpointRuntime?) -> EndpointRuntime {
+        var entities: [String: EntityRuntime] = [:]
+        for entity in endpoint.config.servedEntities {
+            if let reused = previous?.entities[entity.name], reused.config == entity {
+                entities[entity.name] = reused
+            } else if let model = entity.externalModel, let provider = client(model) {
+                let price = config.pricing.tokenPrice(provider: model.provider, model: model.name)
+                entities[entity.name] = EntityRuntime(config: entity, upstreamModel: model.name, backend: .model(provider), price: price)
+            } else if let agent = entity.agent, let runtime = agentRuntime(agent, entity: entity, endpoints: endpoint) {
+                entities[entity.name] = runtime
+            } else {
+                logger.warning("served entity cannot be built; it gets no traffic", metadata: ["endpoint": "\(endpoint.name)", "entity": "\(entity.name)"])
             }
-            models[endpoint.name] = EndpointRuntime(config: endpoint, router: TrafficRouter(endpoint: endpoint), entities: entities)
         }
-        var endpoints = models
-        var toolboxes: [AgentToolbox] = []
-        for endpoint in config.endpoints {
-            var entities = models[endpoint.name]?.entities ?? [:]
-            for entity in endpoint.config.servedEntities {
-                guard let agent = entity.agent else { continue }
-                let target: ModelTarget
-                let modelName: String
-                if let name = agent.model.endpoint, let runtime = models[name] {
-                    target = ModelTarget {
-                        guard let picked = runtime.pickEntity(), case .model(let provider) = picked.backend else { return nil }
-                        return (provider, picked.upstreamModel)
-                    }
-                    modelName = name
-                } else if let provider = agent.model.provider, let name = agent.model.name,
-                          let chosen = client(ExternalModelConfig(provider: provider, name: name)) {
-                    target = ModelTarget { (chosen, name) }
-                    modelName = name
-                } else {
-                    continue
-                }
-                let toolbox = agent.tools.isEmpty ? nil : AgentToolbox(servers: agent.tools.map(\.mcp), logger: logger)
-                if let toolbox { toolboxes.append(toolbox) }
-                entities[entity.name] = EntityRuntime(config: entity, upstreamModel: modelName, backend: .agent(agent, target, toolbox))
+        return EndpointRuntime(config: endpoint, router: TrafficRouter(endpoint: endpoint), entities: entities)
+    }
+
+    private func client(_ model: ExternalModelConfig) -> (any ChatProvider)? {
+        guard let provider = config.provider(named: model.provider) else { return nil }
+        return ProviderFactory.make(
+            provider: provider, model: model, upstream: upstream,
+            simulatorURL: provider.kind == .simulator && provider.baseURL == nil ? simulatorURL(provider.name) : nil
+        )
+    }
+
+    private func agentRuntime(_ agent: AgentConfig, entity: ServedEntityConfig, endpoints: EndpointConfig) -> EntityRuntime? {
+        let target: ModelTarget
+        let modelName: String
+        var price: PriceConfig?
+        if let name = agent.model.endpoint {
+            let lookup = self.lookup
+            target = ModelTarget {
+                guard let picked = lookup(name)?.pickEntity(), case .model(let provider) = picked.backend else { return nil }
+                return (provider, picked.upstreamModel)
             }
-            endpoints[endpoint.name] = EndpointRuntime(config: endpoint, router: TrafficRouter(endpoint: endpoint), entities: entities)
+            modelName = name
+            // An agent on a model endpoint is priced as that endpoint's first priced model.
+            price = lookup(name)?.config.config.servedEntities.lazy.compactMap { entity in
+                entity.externalModel.flatMap { config.pricing.tokenPrice(provider: $0.provider, model: $0.name) }
+            }.first
+        } else if let provider = agent.model.provider, let name = agent.model.name,
+                  let chosen = client(ExternalModelConfig(provider: provider, name: name)) {
+            target = ModelTarget { (chosen, name) }
+            modelName = name
+            price = config.pricing.tokenPrice(provider: provider, model: name)
+        } else {
+            return nil
         }
-        self.endpoints = endpoints
-        self.toolboxes = toolboxes
+        let toolbox = agent.tools.isEmpty ? nil : AgentToolbox(servers: agent.tools.map(\.mcp), logger: logger)
+        return EntityRuntime(config: entity, upstreamModel: modelName, backend: .agent(agent, target, toolbox), price: price)
+    }
+}
+
+/// The endpoints the request path reads; one endpoint's runtime is swapped when its definition
+/// changes.
+final class LiveEndpoints: Sendable {
+    let config: GatewayConfig
+    private let endpoints = Mutex<[String: EndpointRuntime]>([:])
+
+    init(config: GatewayConfig) { self.config = config }
+
+    /// A snapshot of the gateway as it is now.
+    var current: Gateway { Gateway(config: config, endpoints: endpoints.withLock { $0 }) }
+
+    func endpoint(_ name: String) -> EndpointRuntime? { endpoints.withLock { $0[name] } }
+
+    /// Installs (or with nil removes) an endpoint's runtime; returns the one it replaced.
+    @discardableResult
+    func set(_ name: String, _ runtime: EndpointRuntime?) -> EndpointRuntime? {
+        endpoints.withLock { all in
+            let previous = all[name]
+            all[name] = runtime
+            return previous
+        }
     }
 }

@@ -17,6 +17,12 @@ struct GatewayError: Error, Sendable {
         case upstreamInvalidResponse = "upstream_invalid_response"
         case upstreamError = "upstream_error"
         case internalError = "internal_error"
+        // Admin API: Databricks' error codes.
+        case unauthenticated = "UNAUTHENTICATED"
+        case resourceDoesNotExist = "RESOURCE_DOES_NOT_EXIST"
+        case resourceAlreadyExists = "RESOURCE_ALREADY_EXISTS"
+        case resourceConflict = "RESOURCE_CONFLICT"
+        case invalidParameterValue = "INVALID_PARAMETER_VALUE"
     }
 
     var code: Code
@@ -32,7 +38,7 @@ struct GatewayError: Error, Sendable {
 
     static func type(for status: Int) -> String {
         switch status {
-        case 400, 404, 405, 413, 422: "invalid_request_error"
+        case 400, 404, 405, 409, 413, 422: "invalid_request_error"
         case 401: "authentication_error"
         case 429: "rate_limit_error"
         case 502, 504: "upstream_error"

@@ -43,14 +43,25 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.limits.maxResponseBytes
         )
         let simulatorURLs = Dictionary(uniqueKeysWithValues: config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }.map { ($0.name, LateBoundURL()) })
-        let gateway = Gateway(config: config, upstream: upstream, logger: logger) { simulatorURLs[$0] ?? LateBoundURL() }
+        let live = LiveEndpoints(config: config)
+        let builder = GatewayBuilder(
+            config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
+            simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }
+        )
+        let endpointStore = EndpointStore(store: store)
+        let manager = EndpointManager(store: endpointStore, live: live, builder: builder, logger: logger)
+        try await manager.bootstrap(file: config.endpoints)
         let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
-        if !gateway.toolboxes.isEmpty { services.append(ToolHost(toolboxes: gateway.toolboxes, logger: logger)) }
+        services.append(ToolHost(toolboxes: { live.current.toolboxes }, logger: logger))
+        services.append(RetentionService(manager: manager, interval: .seconds(30)))
         if let exporter { services.append(exporter) }
         if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
-        services.append(makeApplication(gateway: gateway, store: store, writer: writer, ready: ready, onListening: onListening))
+        let admin = AdminRoutes(
+            manager: manager, live: live, store: endpointStore, costs: CostQueries(store: store), adminToken: config.server.adminToken
+        )
+        services.append(makeApplication(live: live, admin: admin, store: store, writer: writer, ready: ready, onListening: onListening))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool
         // servers and the simulator.
         let serviceGroup = ServiceGroup(
@@ -80,13 +91,14 @@ public final class GatewayRuntime: Sendable {
     }
 
     private func makeApplication(
-        gateway: Gateway, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,
+        live: LiveEndpoints, admin: AdminRoutes, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: ErrorEnvelopeMiddleware())
-        InferenceRoutes(gateway: gateway, writer: writer, store: store, readiness: ready).register(on: router)
+        InferenceRoutes(live: live, writer: writer, store: store, readiness: ready).register(on: router)
         TraceRoutes(store: store).register(on: router)
+        admin.register(on: router)
         let logger = self.logger
         return Application(
             router: router,
@@ -94,7 +106,7 @@ public final class GatewayRuntime: Sendable {
             services: [writer],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("tollgate listening", metadata: ["host": "\(gateway.config.server.host)", "port": "\(port)"])
+                logger.info("tollgate listening", metadata: ["host": "\(live.config.server.host)", "port": "\(port)"])
                 await onListening(port)
             },
             logger: logger

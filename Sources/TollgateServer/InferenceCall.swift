@@ -22,6 +22,8 @@ struct InferenceCall: Sendable {
     let record: InferenceRecord
     /// The request's trace, filled in as calls finish.
     let trace: RequestTrace
+    /// Counts the request as in flight on its entity for as long as the call is alive.
+    let lease: EntityLease
 
     init(
         requestID: String, stream: Bool, endpoint: EndpointRuntime, entity: EntityRuntime, output: OutputFormat,
@@ -35,6 +37,7 @@ struct InferenceCall: Sendable {
         self.upstreamBody = upstreamBody
         self.record = record
         self.trace = RequestTrace(enabled: tracing)
+        self.lease = entity.activity.lease()
     }
 
     /// Completes the trace — for agents, with the AGENT root span (`predict` / `predict_stream`)

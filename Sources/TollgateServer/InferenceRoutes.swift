@@ -6,7 +6,7 @@ import TollgateStore
 
 /// The client API: the three inference routes, the model list and the health checks.
 struct InferenceRoutes: Sendable {
-    let gateway: Gateway
+    let live: LiveEndpoints
     let writer: RecordWriter
     let store: SQLiteStore
     let readiness: @Sendable () -> Bool
@@ -45,10 +45,10 @@ struct InferenceRoutes: Sendable {
         )
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: gateway.config.limits.maxRequestBytes)
+            body = try await request.body.collect(upTo: live.config.limits.maxRequestBytes)
         } catch {
             record.loggingErrorCodes = [.maxRequestSizeExceeded]
-            let limit = gateway.config.limits.maxRequestBytes
+            let limit = live.config.limits.maxRequestBytes
             let rejection = error is NIOTooManyBytesError
                 ? GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
                 : GatewayError(code: .invalidRequest, status: 400, message: "The request body could not be read.")
@@ -57,7 +57,7 @@ struct InferenceRoutes: Sendable {
         }
         let call: InferenceCall
         do {
-            call = try RequestIntake(gateway: gateway).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
+            call = try RequestIntake(live: live).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
         } catch {
             if record.stream { record.streamEnd = .upstreamError }
             return UpstreamRelay.errorResponse(error, record: record, writer: writer)
@@ -67,8 +67,8 @@ struct InferenceRoutes: Sendable {
 
     private func models() -> Response {
         let created = Int(Date().timeIntervalSince1970)
-        let data: [JSONValue] = gateway.config.endpoints.map { endpoint in
-            ["id": .string(endpoint.name), "object": "model", "created": .int(created), "owned_by": "tollgate"]
+        let data: [JSONValue] = live.current.endpoints.keys.sorted().map { name in
+            ["id": .string(name), "object": "model", "created": .int(created), "owned_by": "tollgate"]
         }
         let body: JSONValue = ["object": "list", "data": .array(data)]
         return HTTPAnswers.json(status: 200, body: ByteBuffer(string: body.jsonText), requestID: Identifiers.requestID(), entity: nil)

@@ -6,7 +6,7 @@ import TollgateCore
 /// Reads, parses and routes a request: from HTTP to an `InferenceCall`. Each failure is a
 /// `GatewayError`, and `record` always holds what is known so far for the row.
 struct RequestIntake: Sendable {
-    let gateway: Gateway
+    let live: LiveEndpoints
 
     private static let decoder = JSONDecoder()
 
@@ -45,7 +45,7 @@ struct RequestIntake: Sendable {
         }
         return InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: .chat,
-            upstreamBody: ByteBuffer(bytes: patched), record: record, tracing: gateway.config.tracing.enabled
+            upstreamBody: ByteBuffer(bytes: patched), record: record, tracing: live.config.tracing.enabled
         )
     }
 
@@ -85,7 +85,7 @@ struct RequestIntake: Sendable {
         var call = InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: output,
             upstreamBody: ByteBuffer(bytes: JSONValue.object(upstream).jsonBytes), record: record,
-            tracing: gateway.config.tracing.enabled
+            tracing: live.config.tracing.enabled
         )
         call.returnTrace = object["databricks_options"]?["return_trace"]?.boolValue ?? false
         return call
@@ -93,7 +93,7 @@ struct RequestIntake: Sendable {
 
     private func route(_ name: String, record: inout InferenceRecord) throws(GatewayError) -> (EndpointRuntime, EntityRuntime) {
         record.endpointName = name
-        guard let endpoint = gateway.endpoints[name] else {
+        guard let endpoint = live.endpoint(name) else {
             throw GatewayError(code: .endpointNotFound, status: 404, message: "The endpoint `\(name)` does not exist.", param: "model")
         }
         record.writesInferenceRow = endpoint.config.aiGateway.inferenceTableConfig.enabled
@@ -103,6 +103,7 @@ struct RequestIntake: Sendable {
         }
         record.servedEntityName = entity.config.name
         record.servedEntityID = entity.config.servedEntityID
+        record.price = entity.price
         return (endpoint, entity)
     }
 }

@@ -16,8 +16,9 @@ enum RecordRows {
                 sql: """
                     INSERT OR IGNORE INTO inference_table (request_id, client_request_id, request_date, request_time,
                       endpoint_name, served_entity_name, served_entity_id, api, stream, status_code, execution_duration_ms,
-                      time_to_first_token_ms, sampling_fraction, request, response, stream_end, logging_error_codes, requester, trace_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      time_to_first_token_ms, sampling_fraction, request, response, stream_end, logging_error_codes, requester, trace_id,
+                      cold_start_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
@@ -25,7 +26,7 @@ enum RecordRows {
                     record.endpointName, record.servedEntityName, record.servedEntityID, record.api.rawValue,
                     record.stream ? 1 : 0, record.statusCode, record.executionDurationMs,
                     record.timeToFirstTokenMs, record.samplingFraction, record.request, record.response,
-                    record.streamEnd?.rawValue, codes, record.requester, record.traceID,
+                    record.streamEnd?.rawValue, codes, record.requester, record.traceID, record.coldStartMs,
                 ]
             )
         }
@@ -34,14 +35,15 @@ enum RecordRows {
                 sql: """
                     INSERT OR IGNORE INTO endpoint_usage (request_id, client_request_id, endpoint_name, served_entity_name,
                       served_entity_id, requester, status_code, request_time, input_token_count, output_token_count,
-                      token_count_source, request_streaming, usage_context)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      token_count_source, request_streaming, usage_context, cost_usd)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
                     record.requestID, record.clientRequestID, record.endpointName, record.servedEntityName,
                     record.servedEntityID, record.requester, record.statusCode, time, usage?.input, usage?.output,
                     usage?.source.rawValue, record.stream ? 1 : 0, record.usageContext,
+                    record.price.map { $0.tokenCost(input: usage?.input, cachedInput: usage?.cachedInput, output: usage?.output) },
                 ]
             )
         }

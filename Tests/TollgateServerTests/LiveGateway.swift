@@ -20,8 +20,8 @@ final class LiveGateway: Sendable {
     static let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
     /// Starts a gateway from YAML; `STORE` in the text is replaced by the temporary store URL.
-    static func start(yaml: String, environment: [String: String] = [:]) async throws -> LiveGateway {
-        let directory = NSTemporaryDirectory() + "tollgate-test-" + UUID().uuidString
+    static func start(yaml: String, environment: [String: String] = [:], directory: String? = nil) async throws -> LiveGateway {
+        let directory = directory ?? NSTemporaryDirectory() + "tollgate-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let dbPath = directory + "/store.db"
         var config = try ConfigLoader(environment: environment).load(yaml: yaml.replacingOccurrences(of: "STORE", with: "sqlite:\(dbPath)"))
@@ -78,7 +78,7 @@ final class LiveGateway: Sendable {
         request.method = method
         request.headers.add(name: "content-type", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if method == .POST { request.body = .bytes(ByteBuffer(string: body)) }
+        if method == .POST || method == .PUT { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await Self.http.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
         var names: [String: String] = [:]

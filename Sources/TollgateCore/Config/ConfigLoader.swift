@@ -86,7 +86,7 @@ public struct ConfigLoader: Sendable {
         return result + rest
     }
 
-    static func issue(for error: DecodingError) -> ConfigIssue {
+    public static func issue(for error: DecodingError) -> ConfigIssue {
         func render(_ path: [any CodingKey]) -> String {
             var out = ""
             for key in path {

@@ -64,7 +64,14 @@ public struct ConfigValidator: Sendable {
                 issues.append(ConfigIssue(path: "\(path).name", message: "duplicate endpoint name \"\(endpoint.name)\""))
             }
             issues += validateEndpoint(endpoint, path: "\(path).config", providers: providerNames)
+            if endpoint.retention.keepZeroTrafficVersions < 0 {
+                issues.append(ConfigIssue(path: "\(path).retention.keep_zero_traffic_versions", message: "must not be negative"))
+            }
+            if let age = endpoint.retention.maxZeroTrafficAgeSeconds, !(age > 0) {
+                issues.append(ConfigIssue(path: "\(path).retention.max_zero_traffic_age", message: "must be greater than 0"))
+            }
         }
+        issues += validatePricing(config.pricing, providers: providerNames)
         for (index, endpoint) in config.endpoints.enumerated() {
             for (entityIndex, entity) in endpoint.config.servedEntities.enumerated() {
                 guard let agent = entity.agent else { continue }
@@ -208,6 +215,29 @@ public struct ConfigValidator: Sendable {
         let sum = traffic.routes.reduce(0) { $0 + $1.trafficPercentage }
         if sum != 100 {
             issues.append(ConfigIssue(path: routesPath, message: "percentages sum to \(sum), expected 100"))
+        }
+        return issues
+    }
+
+    private func validatePricing(_ pricing: [PriceConfig], providers: Set<String>) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        for (index, price) in pricing.enumerated() {
+            let path = "pricing[\(index)]"
+            switch (price.provider, price.localModel) {
+            case (let provider?, nil):
+                if !providers.contains(provider) { issues.append(ConfigIssue(path: "\(path).provider", message: "unknown provider \"\(provider)\"")) }
+            case (nil, _?):
+                break
+            default:
+                issues.append(ConfigIssue(path: path, message: "give either provider (and model) or local_model"))
+            }
+            let amounts: [(String, Double?)] = [
+                ("input_per_million", price.inputPerMillion), ("cached_input_per_million", price.cachedInputPerMillion),
+                ("output_per_million", price.outputPerMillion), ("cpu_hour", price.cpuHour), ("gb_hour", price.gbHour),
+            ]
+            for (key, value) in amounts where (value ?? 0) < 0 {
+                issues.append(ConfigIssue(path: "\(path).\(key)", message: "must not be negative"))
+            }
         }
         return issues
     }

@@ -3,15 +3,22 @@ public struct EndpointConfig: Sendable, Equatable, Codable {
     public var name: String
     public var config: EndpointCoreConfig
     public var aiGateway: AIGatewayConfig
+    public var tags: [EndpointTag]
+    public var retention: RetentionConfig
 
-    public init(name: String, config: EndpointCoreConfig, aiGateway: AIGatewayConfig = AIGatewayConfig()) {
+    public init(
+        name: String, config: EndpointCoreConfig, aiGateway: AIGatewayConfig = AIGatewayConfig(), tags: [EndpointTag] = [],
+        retention: RetentionConfig = RetentionConfig()
+    ) {
         self.name = name
         self.config = config
         self.aiGateway = aiGateway
+        self.tags = tags
+        self.retention = retention
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, config
+        case name, config, tags, retention
         case aiGateway = "ai_gateway"
     }
 
@@ -20,6 +27,19 @@ public struct EndpointConfig: Sendable, Equatable, Codable {
         name = try c.decode(String.self, forKey: .name)
         config = try c.decode(EndpointCoreConfig.self, forKey: .config)
         aiGateway = try c.decodeIfPresent(AIGatewayConfig.self, forKey: .aiGateway) ?? AIGatewayConfig()
+        tags = try c.decodeIfPresent([EndpointTag].self, forKey: .tags) ?? []
+        retention = try c.decodeIfPresent(RetentionConfig.self, forKey: .retention) ?? RetentionConfig()
+    }
+}
+
+/// `tags[]` — `{key, value}` labels, as on Databricks endpoints.
+public struct EndpointTag: Sendable, Equatable, Codable {
+    public var key: String
+    public var value: String?
+
+    public init(key: String, value: String? = nil) {
+        self.key = key
+        self.value = value
     }
 }
 
@@ -47,18 +67,28 @@ public struct ServedEntityConfig: Sendable, Equatable, Codable {
     public var agent: AgentConfig?
     /// Version label recorded in `served_entity_id` (`name/version`); defaults to 1.
     public var entityVersion: String?
+    /// `Small` | `Medium` | `Large` (Databricks' sizes).
+    public var workloadSize: String?
+    public var scaleToZeroEnabled: Bool?
 
-    public init(name: String, externalModel: ExternalModelConfig? = nil, agent: AgentConfig? = nil, entityVersion: String? = nil) {
+    public init(
+        name: String, externalModel: ExternalModelConfig? = nil, agent: AgentConfig? = nil, entityVersion: String? = nil,
+        workloadSize: String? = nil, scaleToZeroEnabled: Bool? = nil
+    ) {
         self.name = name
         self.externalModel = externalModel
         self.agent = agent
         self.entityVersion = entityVersion
+        self.workloadSize = workloadSize
+        self.scaleToZeroEnabled = scaleToZeroEnabled
     }
 
     enum CodingKeys: String, CodingKey {
         case name, agent
         case externalModel = "external_model"
         case entityVersion = "entity_version"
+        case workloadSize = "workload_size"
+        case scaleToZeroEnabled = "scale_to_zero_enabled"
     }
 
     /// Stable id of this entity version, stored in `served_entity_id`.

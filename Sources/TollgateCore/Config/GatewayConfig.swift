@@ -8,11 +8,12 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public var endpoints: [EndpointConfig]
     public var tracing: TracingConfig
     public var pipeline: PipelineConfig
+    public var pricing: [PriceConfig]
 
     public init(
         server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", environment: String = "dev",
         limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = [],
-        tracing: TracingConfig = TracingConfig(), pipeline: PipelineConfig = PipelineConfig()
+        tracing: TracingConfig = TracingConfig(), pipeline: PipelineConfig = PipelineConfig(), pricing: [PriceConfig] = []
     ) {
         self.server = server
         self.store = store
@@ -22,10 +23,11 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         self.endpoints = endpoints
         self.tracing = tracing
         self.pipeline = pipeline
+        self.pricing = pricing
     }
 
     enum CodingKeys: String, CodingKey {
-        case server, store, environment, limits, providers, endpoints, tracing, pipeline
+        case server, store, environment, limits, providers, endpoints, tracing, pipeline, pricing
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +40,7 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         endpoints = try c.decodeIfPresent([EndpointConfig].self, forKey: .endpoints) ?? []
         tracing = try c.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
         pipeline = try c.decodeIfPresent(PipelineConfig.self, forKey: .pipeline) ?? PipelineConfig()
+        pricing = try c.decodeIfPresent([PriceConfig].self, forKey: .pricing) ?? []
     }
 
     public func provider(named name: String) -> ProviderConfig? {
@@ -53,16 +56,26 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
 public struct ServerConfig: Sendable, Equatable, Codable {
     public var host: String
     public var port: Int
+    /// Bearer token the admin API (`/api/2.0/serving-endpoints…`) requires; without one the
+    /// admin routes answer 401.
+    public var adminToken: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil) {
         self.host = host
         self.port = port
+        self.adminToken = adminToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port
+        case adminToken = "admin_token"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+        adminToken = try c.decodeIfPresent(String.self, forKey: .adminToken).flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

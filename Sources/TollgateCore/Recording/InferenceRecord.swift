@@ -24,11 +24,14 @@ public struct TokenUsage: Sendable, Equatable {
     public var input: Int
     public var output: Int
     public var source: TokenCountSource
+    /// Input tokens served from the provider's prompt cache, when reported.
+    public var cachedInput: Int?
 
-    public init(input: Int, output: Int, source: TokenCountSource) {
+    public init(input: Int, output: Int, source: TokenCountSource, cachedInput: Int? = nil) {
         self.input = input
         self.output = output
         self.source = source
+        self.cachedInput = cachedInput
     }
 }
 
@@ -81,6 +84,10 @@ public struct InferenceRecord: Sendable {
     public var writesInferenceRow = true
     /// `ai_gateway.usage_tracking_config.enabled` of the endpoint.
     public var writesUsageRow = true
+    /// Token price of the model that answered (`pricing`), for `endpoint_usage.cost_usd`.
+    public var price: PriceConfig?
+    /// Milliseconds the request waited for a stopped local model to start.
+    public var coldStartMs: Int?
 
     public init(requestID: String, requestTime: Date, endpointName: String, api: ClientAPI, stream: Bool, statusCode: Int) {
         self.requestID = requestID

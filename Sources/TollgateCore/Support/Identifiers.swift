@@ -35,4 +35,29 @@ public enum UTCTimestamp {
     public static func day(_ date: Date) -> String {
         String(iso8601(date).prefix(10))
     }
+
+    /// Reads what `iso8601` wrote (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`).
+    public static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int32? {
+            guard start + count <= bytes.count else { return nil }
+            var value: Int32 = 0
+            for byte in bytes[start..<(start + count)] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 19, let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        let millis = bytes.count >= 23 && bytes[19] == UInt8(ascii: ".") ? number(20, 3) ?? 0 : 0
+        return Date(timeIntervalSince1970: Double(timegm(&parts)) + Double(millis) / 1000)
+    }
 }

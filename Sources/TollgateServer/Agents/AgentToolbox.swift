@@ -86,11 +86,12 @@ actor AgentToolbox {
 
 /// Owns every agent's tool servers: warms them up at start, stops them on shutdown.
 struct ToolHost: Service {
-    let toolboxes: [AgentToolbox]
+    /// The toolboxes of the endpoints as they are (endpoints change while the gateway runs).
+    let toolboxes: @Sendable () -> [AgentToolbox]
     let logger: Logger
 
     func run() async throws {
-        for toolbox in toolboxes {
+        for toolbox in toolboxes() {
             do {
                 _ = try await toolbox.toolDefinitions()
             } catch {
@@ -98,6 +99,6 @@ struct ToolHost: Service {
             }
         }
         try? await gracefulShutdown()
-        for toolbox in toolboxes { await toolbox.shutdown() }
+        for toolbox in toolboxes() { await toolbox.shutdown() }
     }
 }

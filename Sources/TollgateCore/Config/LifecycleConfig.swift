@@ -1,0 +1,122 @@
+import Foundation
+
+/// `endpoints[].retention` — which 0%-traffic versions the gateway retires by itself.
+public struct RetentionConfig: Sendable, Equatable, Codable {
+    /// 0%-traffic versions kept (the most recent ones) for rollback.
+    public var keepZeroTrafficVersions: Int
+    /// A 0%-traffic version older than this (seconds since it last had traffic) is retired even
+    /// when within `keep_zero_traffic_versions`; nil keeps them by count only.
+    public var maxZeroTrafficAgeSeconds: Double?
+
+    public init(keepZeroTrafficVersions: Int = 1, maxZeroTrafficAgeSeconds: Double? = nil) {
+        self.keepZeroTrafficVersions = keepZeroTrafficVersions
+        self.maxZeroTrafficAgeSeconds = maxZeroTrafficAgeSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case keepZeroTrafficVersions = "keep_zero_traffic_versions"
+        case maxZeroTrafficAge = "max_zero_traffic_age"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        keepZeroTrafficVersions = try c.decodeIfPresent(Int.self, forKey: .keepZeroTrafficVersions) ?? 1
+        if let seconds = try? c.decodeIfPresent(Double.self, forKey: .maxZeroTrafficAge) {
+            maxZeroTrafficAgeSeconds = seconds
+        } else if let text = try c.decodeIfPresent(String.self, forKey: .maxZeroTrafficAge) {
+            guard let seconds = DurationText.seconds(text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxZeroTrafficAge, in: c, debugDescription: "expected seconds or a duration such as 30m, 12h, 7d"
+                )
+            }
+            maxZeroTrafficAgeSeconds = seconds
+        } else {
+            maxZeroTrafficAgeSeconds = nil
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(keepZeroTrafficVersions, forKey: .keepZeroTrafficVersions)
+        try c.encodeIfPresent(maxZeroTrafficAgeSeconds, forKey: .maxZeroTrafficAge)
+    }
+}
+
+/// Durations written as `45s`, `30m`, `12h`, `7d` (or plain seconds).
+public enum DurationText {
+    public static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let unit = trimmed.last else { return nil }
+        let scale: Double
+        switch unit {
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86400
+        default: return Double(trimmed)
+        }
+        return Double(trimmed.dropLast()).map { $0 * scale }
+    }
+}
+
+/// `pricing[]` — what a provider model's tokens cost, or what a local model's compute costs.
+public struct PriceConfig: Sendable, Equatable, Codable {
+    public var provider: String?
+    public var model: String?
+    public var inputPerMillion: Double?
+    public var cachedInputPerMillion: Double?
+    public var outputPerMillion: Double?
+    /// A served entity name of a `local_model`, priced by compute.
+    public var localModel: String?
+    public var cpuHour: Double?
+    public var gbHour: Double?
+
+    public init(
+        provider: String? = nil, model: String? = nil, inputPerMillion: Double? = nil, cachedInputPerMillion: Double? = nil,
+        outputPerMillion: Double? = nil, localModel: String? = nil, cpuHour: Double? = nil, gbHour: Double? = nil
+    ) {
+        self.provider = provider
+        self.model = model
+        self.inputPerMillion = inputPerMillion
+        self.cachedInputPerMillion = cachedInputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.localModel = localModel
+        self.cpuHour = cpuHour
+        self.gbHour = gbHour
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, model
+        case inputPerMillion = "input_per_million"
+        case cachedInputPerMillion = "cached_input_per_million"
+        case outputPerMillion = "output_per_million"
+        case localModel = "local_model"
+        case cpuHour = "cpu_hour"
+        case gbHour = "gb_hour"
+    }
+
+    /// Token cost of one request in USD (cached input tokens at the cached price when given).
+    public func tokenCost(input: Int?, cachedInput: Int?, output: Int?) -> Double {
+        let cached = min(cachedInput ?? 0, input ?? 0)
+        let fresh = (input ?? 0) - cached
+        let inputCost = Double(fresh) * (inputPerMillion ?? 0) + Double(cached) * (cachedInputPerMillion ?? inputPerMillion ?? 0)
+        return (inputCost + Double(output ?? 0) * (outputPerMillion ?? 0)) / 1_000_000
+    }
+
+    /// Compute cost in USD of `cpuSeconds` of CPU and `gbSeconds` of resident memory.
+    public func computeCost(cpuSeconds: Double, gbSeconds: Double) -> Double {
+        (cpuSeconds * (cpuHour ?? 0) + gbSeconds * (gbHour ?? 0)) / 3600
+    }
+}
+
+extension Array where Element == PriceConfig {
+    /// The token price of a provider's model.
+    public func tokenPrice(provider: String, model: String) -> PriceConfig? {
+        first { $0.provider == provider && $0.model == model } ?? first { $0.provider == provider && $0.model == nil }
+    }
+
+    /// The compute price of a local model entity.
+    public func computePrice(localModel: String) -> PriceConfig? {
+        first { $0.localModel == localModel } ?? first { $0.localModel == "*" }
+    }
+}

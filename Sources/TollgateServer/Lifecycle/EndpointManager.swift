@@ -1,0 +1,309 @@
+import Foundation
+import Logging
+import TollgateCore
+import TollgateStore
+
+/// Owns the serving endpoints: their stored definitions, config versions and update state, and
+/// their live runtimes. Every change — the configuration file at start, the admin API, deploy,
+/// rollback, retire, retention — goes through here.
+///
+/// A config update is accepted at once (`config_update = IN_PROGRESS`), then its new entities
+/// are warmed up (agents' tool servers started) and the endpoint's runtime is swapped; a second
+/// update of the same endpoint meanwhile is refused. Requests in flight finish on the entities
+/// they started with; a retired entity's tool servers stop once its last request is done.
+actor EndpointManager {
+    let store: EndpointStore
+    let live: LiveEndpoints
+    let builder: GatewayBuilder
+    let logger: Logger
+    private var endpoints: [String: StoredEndpoint] = [:]
+    private var updating: Set<String> = []
+    private var pending: [String: (id: Int, task: Task<Void, Never>)] = [:]
+    private var nextTaskID = 0
+
+    init(store: EndpointStore, live: LiveEndpoints, builder: GatewayBuilder, logger: Logger) {
+        self.store = store
+        self.live = live
+        self.builder = builder
+        self.logger = logger
+    }
+
+    // MARK: - Start
+
+    /// Loads the stored endpoints, applies the file's: an endpoint the file defines is created,
+    /// or updated when its definition in the file changed since it was last applied (so deploys
+    /// made since are kept until the file itself changes). Then installs every runtime.
+    func bootstrap(file: [EndpointConfig]) throws {
+        for stored in try store.endpoints() { endpoints[stored.definition.name] = stored }
+        for definition in file {
+            if var stored = endpoints[definition.name] {
+                guard stored.fileDefinition != definition else { continue }
+                stored.definition = definition
+                stored.fileDefinition = definition
+                stored.configVersion += 1
+                stored.configUpdate = "NOT_UPDATING"
+                try store.save(stored, reason: "configuration file changed")
+                endpoints[definition.name] = stored
+            } else {
+                let now = Date()
+                let stored = StoredEndpoint(
+                    definition: definition, configVersion: 1, fileDefinition: definition, configUpdate: "NOT_UPDATING", createdAt: now, updatedAt: now
+                )
+                try store.save(stored, reason: "created from the configuration file", now: now)
+                endpoints[definition.name] = stored
+            }
+        }
+        // Model endpoints first: agents look up the endpoints they call.
+        let ordered = endpoints.values.sorted { ($0.definition.servesAgents ? 1 : 0, $0.createdAt) < ($1.definition.servesAgents ? 1 : 0, $1.createdAt) }
+        for stored in ordered {
+            if stored.configUpdate == "IN_PROGRESS" {  // an update interrupted by a stop is finished now
+                try store.setConfigUpdate(stored.definition.name, "NOT_UPDATING")
+                endpoints[stored.definition.name]?.configUpdate = "NOT_UPDATING"
+            }
+            live.set(stored.definition.name, builder.runtime(for: stored.definition, previous: nil))
+        }
+    }
+
+    /// Every endpoint's definition, in creation order.
+    var definitions: [EndpointConfig] { all().map(\.definition) }
+
+    func all() -> [StoredEndpoint] { endpoints.values.sorted { ($0.createdAt, $0.definition.name) < ($1.createdAt, $1.definition.name) } }
+
+    func endpoint(_ name: String) throws(GatewayError) -> StoredEndpoint {
+        guard let stored = endpoints[name] else { throw AdminErrors.notFound(name) }
+        return stored
+    }
+
+    // MARK: - Admin operations
+
+    func create(_ definition: EndpointConfig) throws(GatewayError) -> StoredEndpoint {
+        guard endpoints[definition.name] == nil else {
+            throw GatewayError(code: .resourceAlreadyExists, status: 409, message: "Endpoint `\(definition.name)` already exists.")
+        }
+        try validate(definition)
+        let now = Date()
+        let stored = StoredEndpoint(definition: definition, configVersion: 1, fileDefinition: nil, configUpdate: "IN_PROGRESS", createdAt: now, updatedAt: now)
+        try persist(stored, reason: "created")
+        endpoints[definition.name] = stored
+        updating.insert(definition.name)
+        startApplying(definition.name)
+        return stored
+    }
+
+    /// Replaces an endpoint's definition (a new config version), applied in the background.
+    func update(
+        _ name: String, to definition: EndpointConfig, reason: String, retiring earlier: [(name: String, reason: String)] = []
+    ) throws(GatewayError) -> StoredEndpoint {
+        var stored = try endpoint(name)
+        guard !updating.contains(name) else {
+            throw GatewayError(
+                code: .resourceConflict, status: 409,
+                message: "Endpoint `\(name)` has a config update in progress (config_version \(stored.configVersion)); wait until state.config_update is NOT_UPDATING."
+            )
+        }
+        let (definition, retiredNow) = retained(definition, current: stored.definition)
+        guard definition != stored.definition else { return stored }
+        let retired = earlier + retiredNow
+        try validate(definition)
+        for (entity, why) in retired {
+            logger.notice("retention retires a 0%-traffic version", metadata: ["endpoint": "\(name)", "entity": "\(entity)", "reason": "\(why)"])
+        }
+        stored.definition = definition
+        stored.configVersion += 1
+        stored.configUpdate = "IN_PROGRESS"
+        stored.updatedAt = Date()
+        try persist(stored, reason: reason, retired: Dictionary(retired.map { ($0.name, $0.reason) }, uniquingKeysWith: { first, _ in first }))
+        endpoints[name] = stored
+        updating.insert(name)
+        startApplying(name)
+        return stored
+    }
+
+    /// Creates or updates an endpoint to `definition` (what `tollgate apply` sends); says which.
+    func apply(_ definition: EndpointConfig) throws(GatewayError) -> (StoredEndpoint, String) {
+        guard let stored = endpoints[definition.name] else { return (try create(definition), "created") }
+        let updated = try update(definition.name, to: definition, reason: "applied")
+        return (updated, updated.configVersion == stored.configVersion ? "unchanged" : "updated")
+    }
+
+    func updateConfig(_ name: String, _ config: EndpointCoreConfig) throws(GatewayError) -> StoredEndpoint {
+        var definition = try endpoint(name).definition
+        definition.config = config
+        return try update(name, to: definition, reason: "config updated")
+    }
+
+    func updateAIGateway(_ name: String, _ settings: AIGatewayConfig) throws(GatewayError) -> StoredEndpoint {
+        var definition = try endpoint(name).definition
+        definition.aiGateway = settings
+        return try update(name, to: definition, reason: "ai_gateway updated")
+    }
+
+    func delete(_ name: String) async throws(GatewayError) {
+        _ = try endpoint(name)
+        await settle(name)
+        do { try store.delete(name) } catch { throw AdminErrors.storeFailed(error) }
+        endpoints[name] = nil
+        if let removed = live.set(name, nil) { drain(Array(removed.entities.values), endpoint: name) }
+        logger.info("endpoint deleted", metadata: ["endpoint": "\(name)"])
+    }
+
+    func deploy(_ name: String, entity: ServedEntityConfig, canary: Int?) throws(GatewayError) -> StoredEndpoint {
+        var definition = try endpoint(name).definition
+        do {
+            definition.config = try VersionPlans.deploy(definition.config, entity: entity, canary: canary)
+        } catch {
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: error.message)
+        }
+        let how = canary.map { "canary \($0)%" } ?? "100%"
+        return try update(name, to: definition, reason: "deployed \(entity.name) at \(how)")
+    }
+
+    /// Restores the last earlier config whose served entities or traffic differ from the current.
+    func rollback(_ name: String) throws(GatewayError) -> StoredEndpoint {
+        let stored = try endpoint(name)
+        let previous: (Int, EndpointConfig)?
+        do { previous = try store.previousDefinition(name, before: stored.configVersion, current: stored.definition) } catch { throw AdminErrors.storeFailed(error) }
+        guard let (version, definition) = previous else {
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: "Endpoint `\(name)` has no earlier config to roll back to.")
+        }
+        // The earlier entities and traffic come back; entities added since stay, at 0%, so the
+        // rollback can itself be undone (until retention removes them).
+        var restored = stored.definition
+        restored.config = definition.config
+        var routes = VersionPlans.routes(of: definition.config)
+        for entity in stored.definition.config.servedEntities where !definition.config.servedEntities.contains(where: { $0.name == entity.name }) {
+            restored.config.servedEntities.append(entity)
+            routes.append(TrafficRoute(servedEntityName: entity.name, trafficPercentage: 0))
+        }
+        restored.config.trafficConfig = TrafficConfig(routes: routes)
+        return try update(name, to: restored, reason: "rolled back to config_version \(version)")
+    }
+
+    func retire(_ name: String, entity: String, reason: String = "retired") throws(GatewayError) -> StoredEndpoint {
+        var definition = try endpoint(name).definition
+        do {
+            definition.config = try VersionPlans.retire(definition.config, entity: entity)
+        } catch {
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: error.message)
+        }
+        return try update(name, to: definition, reason: reason)
+    }
+
+    /// Waits until no update of `name` is in progress.
+    func settle(_ name: String) async {
+        while let (_, task) = pending[name] { await task.value }
+    }
+
+    // MARK: - Retention
+
+    /// Applies the age rule of every endpoint's retention policy (the count rule is applied by
+    /// every update); run periodically.
+    func enforceRetention(now: Date = Date()) async {
+        for name in endpoints.keys.sorted() where !updating.contains(name) {
+            guard let stored = endpoints[name] else { continue }
+            let (definition, retired) = retained(stored.definition, current: stored.definition, now: now)
+            guard !retired.isEmpty else { continue }
+            _ = try? update(name, to: definition, reason: "retention", retiring: retired)
+            await settle(name)
+        }
+    }
+
+    /// `definition` without the 0%-traffic versions its retention policy does not keep. A
+    /// version's 0% clock starts when it loses its traffic (`now` for one that loses it here).
+    private func retained(_ definition: EndpointConfig, current: EndpointConfig, now: Date = Date()) -> (EndpointConfig, [(name: String, reason: String)]) {
+        let versions = (try? store.versions(definition.name)) ?? []
+        let before = TrafficShares(current)
+        let after = TrafficShares(definition)
+        let zero = definition.config.servedEntities.compactMap { entity -> VersionPlans.ZeroTrafficVersion? in
+            guard after.share(of: entity.name) == 0 else { return nil }
+            let version = versions.first { $0.entityName == entity.name && $0.state != "RETIRED" }
+            let wasLive = current.config.servedEntities.contains { $0.name == entity.name }
+            let since = wasLive && before.share(of: entity.name) == 0 ? (version?.zeroTrafficSince ?? version?.createdAt ?? now) : now
+            return VersionPlans.ZeroTrafficVersion(name: entity.name, since: since)
+        }
+        var result = definition
+        var retired: [(name: String, reason: String)] = []
+        for (name, reason) in VersionPlans.retention(definition.retention, zeroTraffic: zero, now: now) {
+            guard let next = try? VersionPlans.retire(result.config, entity: name) else { continue }
+            result.config = next
+            retired.append((name, reason))
+        }
+        return (result, retired)
+    }
+
+    // MARK: - Applying
+
+    private func startApplying(_ name: String) {
+        nextTaskID += 1
+        let id = nextTaskID
+        pending[name] = (id, Task { await self.apply(name, task: id) })
+    }
+
+    private func apply(_ name: String, task id: Int) async {
+        defer { if pending[name]?.id == id { pending[name] = nil } }
+        guard let stored = endpoints[name] else { updating.remove(name); return }
+        let previous = live.endpoint(name)
+        let runtime = builder.runtime(for: stored.definition, previous: previous)
+        let fresh = runtime.entities.values.filter { entity in previous?.entities[entity.config.name].map { $0.config != entity.config } ?? true }
+        for toolbox in fresh.compactMap(\.toolbox) {
+            do { _ = try await toolbox.toolDefinitions() } catch {
+                logger.warning("agent tools not ready; will retry on first use", metadata: ["endpoint": "\(name)", "error": "\(error)"])
+            }
+        }
+        live.set(name, runtime)
+        if let previous {
+            let gone = previous.entities.values.filter { old in runtime.entities[old.config.name].map { $0.config != old.config } ?? true }
+            drain(gone, endpoint: name)
+        }
+        updating.remove(name)
+        endpoints[name]?.configUpdate = "NOT_UPDATING"
+        try? store.setConfigUpdate(name, "NOT_UPDATING")
+        logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])
+    }
+
+    /// Stops what retired entities hold once their requests in flight are done.
+    private func drain(_ entities: [EntityRuntime], endpoint: String) {
+        let toolboxes = entities.compactMap { entity in entity.toolbox.map { (entity, $0) } }
+        guard !toolboxes.isEmpty else { return }
+        Task {
+            for (entity, toolbox) in toolboxes {
+                while entity.activity.inFlight > 0 { try? await Task.sleep(for: .milliseconds(50)) }
+                await toolbox.shutdown()
+            }
+        }
+    }
+
+    private func persist(_ stored: StoredEndpoint, reason: String, retired: [String: String] = [:]) throws(GatewayError) {
+        do { try store.save(stored, reason: reason, retiredReasons: retired) } catch { throw AdminErrors.storeFailed(error) }
+        logger.info("endpoint config version saved", metadata: [
+            "endpoint": "\(stored.definition.name)", "config_version": "\(stored.configVersion)", "reason": "\(reason)",
+        ])
+    }
+
+    /// Checks a definition against the rest of the configuration, with paths relative to it.
+    private func validate(_ definition: EndpointConfig) throws(GatewayError) {
+        var config = builder.config
+        config.endpoints = endpoints.values.map(\.definition).filter { $0.name != definition.name } + [definition]
+        let prefix = "endpoints[\(config.endpoints.count - 1)]."
+        let issues = ConfigValidator().validate(config).filter { $0.path.hasPrefix(prefix) }
+        guard issues.isEmpty else {
+            let text = issues.map { "\($0.path.dropFirst(prefix.count)): \($0.message)" }.joined(separator: "; ")
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: text)
+        }
+    }
+}
+
+extension EndpointConfig {
+    var servesAgents: Bool { config.servedEntities.contains { $0.agent != nil } }
+}
+
+/// Admin API errors shared by the manager and the routes.
+enum AdminErrors {
+    static func notFound(_ name: String) -> GatewayError {
+        GatewayError(code: .resourceDoesNotExist, status: 404, message: "Endpoint `\(name)` does not exist.")
+    }
+
+    static func storeFailed(_ error: any Error) -> GatewayError {
+        GatewayError(code: .internalError, status: 500, message: "The endpoint store could not be written: \(error)")
+    }
+}
