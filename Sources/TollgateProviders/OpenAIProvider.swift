@@ -109,5 +109,6 @@ public final class LateBoundURL: Sendable {
     private let url = Mutex<String?>(nil)
     public init() {}
     public func set(_ value: String) { url.withLock { $0 = value } }
+    public func clear() { url.withLock { $0 = nil } }
     public var value: String? { url.withLock { $0 } }
 }

@@ -16,6 +16,8 @@ struct EntityRuntime: Sendable {
     let backend: Backend
     /// Token price of the model that answers (`pricing`), if configured.
     let price: PriceConfig?
+    /// The model-server processes of a `local_model` entity.
+    var localModel: LocalModelHandle? = nil
     /// Requests in flight on this entity; a retired entity's resources stop once it is zero.
     let activity = EntityActivity()
 
@@ -95,6 +97,7 @@ struct GatewayBuilder: Sendable {
     /// The live runtime of the endpoint an agent calls, found at call time.
     let lookup: @Sendable (String) -> EndpointRuntime?
     let simulatorURL: @Sendable (String) -> LateBoundURL
+    let localModels: LocalModelRegistry
 
     func runtime(for endpoint: EndpointConfig, previous: EndpointRuntime?) -> EndpointRuntime {
         var entities: [String: EntityRuntime] = [:]
@@ -104,6 +107,14 @@ struct GatewayBuilder: Sendable {
             } else if let model = entity.externalModel, let provider = client(model) {
                 let price = config.pricing.tokenPrice(provider: model.provider, model: model.name)
                 entities[entity.name] = EntityRuntime(config: entity, upstreamModel: model.name, backend: .model(provider), price: price)
+            } else if let local = entity.localModel {
+                let handle = LocalModelHandle(endpointName: endpoint.name, entity: entity, config: local, upstream: upstream, logger: logger)
+                localModels.add(handle)
+                // Local models are priced by compute (`compute_usage`); their tokens cost nothing.
+                entities[entity.name] = EntityRuntime(
+                    config: entity, upstreamModel: handle.modelName, backend: .model(LocalModelProvider(handle: handle)), price: PriceConfig(),
+                    localModel: handle
+                )
             } else if let agent = entity.agent, let runtime = agentRuntime(agent, entity: entity, endpoints: endpoint) {
                 entities[entity.name] = runtime
             } else {

@@ -44,22 +44,26 @@ public final class GatewayRuntime: Sendable {
         )
         let simulatorURLs = Dictionary(uniqueKeysWithValues: config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }.map { ($0.name, LateBoundURL()) })
         let live = LiveEndpoints(config: config)
+        let localModels = LocalModelRegistry()
         let builder = GatewayBuilder(
             config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
-            simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }
+            simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }, localModels: localModels
         )
+        let costs = CostQueries(store: store)
         let endpointStore = EndpointStore(store: store)
         let manager = EndpointManager(store: endpointStore, live: live, builder: builder, logger: logger)
         try await manager.bootstrap(file: config.endpoints)
         let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
+        // Before the application: model processes stop after the requests in flight finished.
+        services.append(LocalModelSupervisor(registry: localModels, live: live, costs: costs, pricing: config.pricing, logger: logger))
         services.append(ToolHost(toolboxes: { live.current.toolboxes }, logger: logger))
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
         if let exporter { services.append(exporter) }
         if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
         let admin = AdminRoutes(
-            manager: manager, live: live, store: endpointStore, costs: CostQueries(store: store), adminToken: config.server.adminToken
+            manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken
         )
         services.append(makeApplication(live: live, admin: admin, store: store, writer: writer, ready: ready, onListening: onListening))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool

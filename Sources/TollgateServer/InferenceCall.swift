@@ -19,7 +19,7 @@ struct InferenceCall: Sendable {
     /// `databricks_options.return_trace`: the response carries `databricks_output.trace`.
     var returnTrace = false
     /// The row as known before the upstream call (request, endpoint, entity, ids).
-    let record: InferenceRecord
+    var record: InferenceRecord
     /// The request's trace, filled in as calls finish.
     let trace: RequestTrace
     /// Counts the request as in flight on its entity for as long as the call is alive.

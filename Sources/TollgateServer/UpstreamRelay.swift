@@ -11,6 +11,16 @@ struct UpstreamRelay: Sendable {
     let writer: RecordWriter
 
     func respond(_ call: InferenceCall) async -> Response {
+        var call = call
+        if let local = call.entity.localModel {
+            // A stopped local model starts now; the row records how long the request waited.
+            let waited = ContinuousClock.now
+            do {
+                call.record.coldStartMs = try await local.prepare()
+            } catch {
+                return fail(call, GatewayError(error), start: waited, streamEnd: .upstreamError)
+            }
+        }
         let start = ContinuousClock.now
         let spanStart = TraceIDs.nowNanos()
         let upstreamBody = call.entity.isAgent || !call.trace.enabled ? nil : String(buffer: call.upstreamBody)

@@ -172,14 +172,29 @@ public struct ConfigValidator: Sendable {
             if !entityNames.insert(entity.name).inserted {
                 issues.append(ConfigIssue(path: "\(entityPath).name", message: "duplicate served entity name \"\(entity.name)\""))
             }
-            if entity.agent != nil {
-                if entity.externalModel != nil {
-                    issues.append(ConfigIssue(path: "\(entityPath)", message: "give either external_model or agent, not both"))
+            let kinds = [entity.externalModel != nil, entity.agent != nil, entity.localModel != nil].filter { $0 }.count
+            if kinds > 1 {
+                issues.append(ConfigIssue(path: "\(entityPath)", message: "give one of external_model, agent or local_model"))
+                continue
+            }
+            if WorkloadSize.replicas(entity.workloadSize) == nil {
+                issues.append(ConfigIssue(path: "\(entityPath).workload_size", message: "must be Small, Medium or Large"))
+            }
+            if entity.agent != nil { continue }
+            if let local = entity.localModel {
+                if local.modelPath.isEmpty {
+                    issues.append(ConfigIssue(path: "\(entityPath).local_model.model_path", message: "must name a GGUF file"))
+                }
+                if local.command.isEmpty || !local.command.contains(where: { $0.contains("{port}") }) {
+                    issues.append(ConfigIssue(path: "\(entityPath).local_model.command", message: "must be a command line with a {port} placeholder"))
+                }
+                if !(local.idleTimeoutSeconds > 0) || !(local.startupTimeoutSeconds > 0) {
+                    issues.append(ConfigIssue(path: "\(entityPath).local_model", message: "idle_timeout_seconds and startup_timeout_seconds must be greater than 0"))
                 }
                 continue
             }
             guard let model = entity.externalModel else {
-                issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model or an agent"))
+                issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model, an agent or a local_model"))
                 continue
             }
             if !providers.contains(model.provider) {

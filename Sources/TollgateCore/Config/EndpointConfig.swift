@@ -65,6 +65,8 @@ public struct ServedEntityConfig: Sendable, Equatable, Codable {
     public var externalModel: ExternalModelConfig?
     /// A declarative agent instead of an external model.
     public var agent: AgentConfig?
+    /// A local GGUF model served by a process Tollgate runs.
+    public var localModel: LocalModelConfig?
     /// Version label recorded in `served_entity_id` (`name/version`); defaults to 1.
     public var entityVersion: String?
     /// `Small` | `Medium` | `Large` (Databricks' sizes).
@@ -73,9 +75,10 @@ public struct ServedEntityConfig: Sendable, Equatable, Codable {
 
     public init(
         name: String, externalModel: ExternalModelConfig? = nil, agent: AgentConfig? = nil, entityVersion: String? = nil,
-        workloadSize: String? = nil, scaleToZeroEnabled: Bool? = nil
+        workloadSize: String? = nil, scaleToZeroEnabled: Bool? = nil, localModel: LocalModelConfig? = nil
     ) {
         self.name = name
+        self.localModel = localModel
         self.externalModel = externalModel
         self.agent = agent
         self.entityVersion = entityVersion
@@ -89,6 +92,7 @@ public struct ServedEntityConfig: Sendable, Equatable, Codable {
         case entityVersion = "entity_version"
         case workloadSize = "workload_size"
         case scaleToZeroEnabled = "scale_to_zero_enabled"
+        case localModel = "local_model"
     }
 
     /// Stable id of this entity version, stored in `served_entity_id`.

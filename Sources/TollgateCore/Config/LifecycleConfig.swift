@@ -115,8 +115,83 @@ extension Array where Element == PriceConfig {
         first { $0.provider == provider && $0.model == model } ?? first { $0.provider == provider && $0.model == nil }
     }
 
-    /// The compute price of a local model entity.
-    public func computePrice(localModel: String) -> PriceConfig? {
-        first { $0.localModel == localModel } ?? first { $0.localModel == "*" }
+    /// The compute price of a local model, by the first of `names` (entity name, model name)
+    /// that has one, else the `"*"` entry.
+    public func computePrice(localModel names: String...) -> PriceConfig? {
+        for name in names { if let price = first(where: { $0.localModel == name }) { return price } }
+        return first { $0.localModel == "*" }
+    }
+}
+
+/// `served_entities[].local_model` — a GGUF model served by a model-server process that Tollgate
+/// starts, health-checks, restarts and stops.
+public struct LocalModelConfig: Sendable, Equatable, Codable {
+    /// The GGUF file.
+    public var modelPath: String
+    /// Model name sent to the server (default: the served entity's name).
+    public var modelName: String?
+    /// The server's command line. `{model_path}`, `{port}`, `{host}` and `{context_size}` are
+    /// filled in; the default runs llama-cpp-python's server.
+    public var command: [String]
+    /// Seconds without requests before a scale-to-zero model is stopped.
+    public var idleTimeoutSeconds: Double
+    /// Seconds to wait for a started server to answer its health check.
+    public var startupTimeoutSeconds: Double
+    public var contextSize: Int
+
+    public static let defaultCommand = [
+        "python3", "-m", "llama_cpp.server", "--model", "{model_path}", "--host", "{host}", "--port", "{port}", "--n_ctx", "{context_size}",
+    ]
+
+    public init(
+        modelPath: String, modelName: String? = nil, command: [String] = LocalModelConfig.defaultCommand, idleTimeoutSeconds: Double = 300,
+        startupTimeoutSeconds: Double = 180, contextSize: Int = 2048
+    ) {
+        self.modelPath = modelPath
+        self.modelName = modelName
+        self.command = command
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.startupTimeoutSeconds = startupTimeoutSeconds
+        self.contextSize = contextSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case command
+        case modelPath = "model_path"
+        case modelName = "model_name"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case startupTimeoutSeconds = "startup_timeout_seconds"
+        case contextSize = "context_size"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = LocalModelConfig(modelPath: "")
+        modelPath = try c.decode(String.self, forKey: .modelPath)
+        modelName = try c.decodeIfPresent(String.self, forKey: .modelName)
+        command = try c.decodeIfPresent([String].self, forKey: .command) ?? defaults.command
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        startupTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .startupTimeoutSeconds) ?? defaults.startupTimeoutSeconds
+        contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? defaults.contextSize
+    }
+
+    /// The command line for a server on `port`.
+    public func commandLine(host: String, port: Int) -> [String] {
+        command.map { argument in
+            argument.replacingOccurrences(of: "{model_path}", with: modelPath).replacingOccurrences(of: "{port}", with: String(port))
+                .replacingOccurrences(of: "{host}", with: host).replacingOccurrences(of: "{context_size}", with: String(contextSize))
+        }
+    }
+}
+
+/// Databricks' `workload_size`, as model-server replicas (each serves one request at a time).
+public enum WorkloadSize {
+    public static func replicas(_ size: String?) -> Int? {
+        switch size?.lowercased() {
+        case nil, "small": 1
+        case "medium": 2
+        case "large": 4
+        default: nil
+        }
     }
 }

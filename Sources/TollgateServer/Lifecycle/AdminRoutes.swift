@@ -65,7 +65,7 @@ struct AdminRoutes: Sendable {
         }
         group.get("{name}/versions") { _, context in
             let stored = try await manager.endpoint(try Self.name(context))
-            return Self.answer(try versions(stored))
+            return Self.answer(try await versions(stored))
         }
     }
 
@@ -100,20 +100,22 @@ struct AdminRoutes: Sendable {
     }
 
     /// Every version (served entity) of an endpoint: live and retired, with traffic, requests and cost.
-    func versions(_ stored: StoredEndpoint) throws -> JSONValue {
+    func versions(_ stored: StoredEndpoint) async throws -> JSONValue {
         let name = stored.definition.name
         let traffic = TrafficShares(stored.definition)
         let usage = try store.usage(name)
         let compute = try costs.computeCostByEntity(endpoint: name)
+        let runtime = live.endpoint(name)
         let now = Date()
-        let rows: [JSONValue] = try store.versions(name).map { version in
+        var rows: [JSONValue] = []
+        for version in try store.versions(name) {
             let served = usage[version.entityName]
-            let live = version.state != "RETIRED"
+            let entity = version.state == "RETIRED" ? nil : runtime?.entities[version.entityName]
             let tokenCost = served?.tokenCostUSD ?? 0
             let computeCost = compute[version.entityName] ?? 0
-            return [
+            var row: JSONObject = [
                 "entity_name": .string(version.entityName), "served_entity_id": .string(version.servedEntityID),
-                "state": .string(version.state), "traffic_percentage": .int(live ? traffic.share(of: version.entityName) : 0),
+                "state": .string(version.state), "traffic_percentage": .int(entity == nil ? 0 : traffic.share(of: version.entityName)),
                 "created_at": .string(UTCTimestamp.iso8601(version.createdAt)),
                 "age_seconds": .int(Int(now.timeIntervalSince(version.createdAt))),
                 "zero_traffic_since": .optionalString(version.zeroTrafficSince.map(UTCTimestamp.iso8601)),
@@ -121,8 +123,10 @@ struct AdminRoutes: Sendable {
                 "retired_reason": .optionalString(version.retiredReason),
                 "requests": .int(served?.requests ?? 0), "last_request_time": .optionalString(served?.lastRequestAt),
                 "token_cost_usd": .number(tokenCost), "compute_cost_usd": .number(computeCost), "cost_usd": .number(tokenCost + computeCost),
-                "in_flight": .int(live ? self.live.endpoint(name)?.entities[version.entityName]?.activity.inFlight ?? 0 : 0),
+                "in_flight": .int(entity?.activity.inFlight ?? 0),
             ]
+            if let local = entity?.localModel { row["process"] = await local.status().json }
+            rows.append(.object(row))
         }
         return ["endpoint_name": .string(name), "config_version": .int(stored.configVersion), "versions": .array(rows)]
     }

@@ -261,14 +261,20 @@ actor EndpointManager {
         logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])
     }
 
-    /// Stops what retired entities hold once their requests in flight are done.
+    /// Stops what retired entities hold (tool servers, model processes) once their requests in
+    /// flight are done.
     private func drain(_ entities: [EntityRuntime], endpoint: String) {
-        let toolboxes = entities.compactMap { entity in entity.toolbox.map { (entity, $0) } }
-        guard !toolboxes.isEmpty else { return }
+        let holding = entities.filter { $0.toolbox != nil || $0.localModel != nil }
+        guard !holding.isEmpty else { return }
+        let registry = builder.localModels
         Task {
-            for (entity, toolbox) in toolboxes {
+            for entity in holding {
                 while entity.activity.inFlight > 0 { try? await Task.sleep(for: .milliseconds(50)) }
-                await toolbox.shutdown()
+                await entity.toolbox?.shutdown()
+                if let local = entity.localModel {
+                    await local.shutdown()
+                    registry.remove(local)
+                }
             }
         }
     }

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateProviders
+
+/// A served entity backed by a local model: its server replicas (`workload_size`), started
+/// together on demand and stopped together when the entity scales to zero or is retired.
+final class LocalModelHandle: Sendable {
+    let endpointName: String
+    let entity: ServedEntityConfig
+    let config: LocalModelConfig
+    let scaleToZero: Bool
+    let replicas: [(server: LocalModelServer, provider: OpenAIProvider)]
+    private let next = Atomic<Int>(0)
+    private let lastUsed = Mutex<Date>(Date())
+    private let retired = Atomic<Bool>(false)
+
+    init(endpointName: String, entity: ServedEntityConfig, config: LocalModelConfig, upstream: HTTPUpstream, logger: Logger) {
+        self.endpointName = endpointName
+        self.entity = entity
+        self.config = config
+        scaleToZero = entity.scaleToZeroEnabled ?? false
+        let count = WorkloadSize.replicas(entity.workloadSize) ?? 1
+        replicas = (0..<count).map { index in
+            let server = LocalModelServer(label: "\(endpointName)/\(entity.name)#\(index)", config: config, logger: logger)
+            return (server, OpenAIProvider(upstream: upstream, base: .late(server.url), apiKey: nil, flavor: .openai))
+        }
+    }
+
+    /// The model name sent to the server.
+    var modelName: String { config.modelName ?? entity.name }
+
+    /// Starts every replica that is not running; returns the cold start in milliseconds when
+    /// the request had to wait for one, nil when all were running.
+    @discardableResult
+    func prepare() async throws(UpstreamError) -> Int? {
+        touch()
+        var cold = false
+        for replica in replicas where !(await replica.server.isRunning) { cold = true }
+        guard cold else { return nil }
+        let start = ContinuousClock.now
+        let failures = await withTaskGroup(of: UpstreamError?.self) { group in
+            for replica in replicas {
+                group.addTask {
+                    do throws(UpstreamError) { try await replica.server.ensureRunning() } catch { return error }
+                    return nil
+                }
+            }
+            var failures: [UpstreamError] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        if let failure = failures.first { throw failure }
+        touch()
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A running replica's provider, round robin.
+    func provider() async throws(UpstreamError) -> OpenAIProvider {
+        try await prepare()
+        return replicas[next.add(1, ordering: .relaxed).oldValue % replicas.count].provider
+    }
+
+    func touch() { lastUsed.withLock { $0 = Date() } }
+    var idleSeconds: Double { Date().timeIntervalSince(lastUsed.withLock { $0 }) }
+
+    var isRetired: Bool { retired.load(ordering: .acquiring) }
+
+    /// Stops every replica for good (the entity was retired or the gateway stops).
+    func shutdown() async {
+        retired.store(true, ordering: .releasing)
+        await stop()
+    }
+
+    func stop() async {
+        for replica in replicas { await replica.server.stop() }
+    }
+
+    /// Process figures of the replicas, for `versions` and the compute cost.
+    func status() async -> LocalModelStatus {
+        var status = LocalModelStatus(replicas: replicas.count, scaleToZero: scaleToZero, idleSeconds: idleSeconds)
+        for replica in replicas {
+            let server = replica.server
+            if let sample = await server.sample() {
+                status.running += 1
+                status.rssBytes += sample.rssBytes
+                if let pid = await server.pid { status.pids.append(pid) }
+                if let started = await server.startedAt { status.uptimeSeconds = max(status.uptimeSeconds, Date().timeIntervalSince(started)) }
+            }
+            status.cpuSeconds += await server.totalCPUSeconds
+            status.starts += await server.starts
+            status.crashes += await server.crashes
+        }
+        return status
+    }
+}
+
+/// What `versions` shows of a local model's processes.
+struct LocalModelStatus: Sendable {
+    var replicas: Int
+    var scaleToZero: Bool
+    var idleSeconds: Double
+    var running = 0
+    var pids: [Int32] = []
+    var rssBytes = 0
+    var cpuSeconds = 0.0
+    var uptimeSeconds = 0.0
+    var starts = 0
+    var crashes = 0
+
+    var json: JSONValue {
+        [
+            "replicas": .int(replicas), "running": .int(running), "pids": .array(pids.map { .int(Int($0)) }),
+            "rss_bytes": .int(rssBytes), "cpu_seconds": .number(cpuSeconds), "uptime_seconds": .number(uptimeSeconds),
+            "idle_seconds": .number(idleSeconds), "scale_to_zero_enabled": .bool(scaleToZero), "starts": .int(starts), "crashes": .int(crashes),
+        ]
+    }
+}
+
+/// The chat provider of a local-model entity: waits for a running replica, then talks to it.
+struct LocalModelProvider: ChatProvider {
+    let handle: LocalModelHandle
+
+    func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamReply {
+        try await handle.provider().send(request)
+    }
+}
+
+/// Every local model handle the gateway has, live or draining after retirement.
+final class LocalModelRegistry: Sendable {
+    private let handles = Mutex<[ObjectIdentifier: LocalModelHandle]>([:])
+
+    func add(_ handle: LocalModelHandle) { handles.withLock { $0[ObjectIdentifier(handle)] = handle } }
+    func remove(_ handle: LocalModelHandle) { _ = handles.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) } }
+    var all: [LocalModelHandle] { handles.withLock { Array($0.values) } }
+}
