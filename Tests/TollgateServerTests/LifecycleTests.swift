@@ -217,4 +217,31 @@ struct LifecycleTests {
         #expect(answer.headers["served-model-name"] == "support-v2")
         try await again.stop()
     }
+
+    @Test func aRetiredVersionFinishesTheStreamItIsServing() async throws {
+        let gateway = try await LiveGateway.start(yaml: """
+            store: STORE
+            server: {admin_token: \(Self.token)}
+            providers: [{name: sim, kind: simulator, simulator: {tokens_per_second: 40}}]
+            endpoints:
+              - name: slow
+                retention: {keep_zero_traffic_versions: 0}
+                config:
+                  served_entities: [{name: slow-v1, external_model: {provider: sim, name: gpt-sim}}]
+            """)
+        let (response, reader) = try await gateway.openStream("/v1/chat/completions", body: TestConfigs.chat("tell me", endpoint: "slow", stream: true))
+        let requestID = try #require(response.headers.first(name: "x-request-id"))
+        _ = try await reader.next()
+        // v2 takes all the traffic; with keep_zero_traffic_versions 0, v1 is retired at once.
+        _ = try await admin(gateway, .POST, "/slow/deploy", body: #"{"entity":{"name":"slow-v2","external_model":{"provider":"sim","name":"gpt-sim"}}}"#)
+        let after = try await settled(gateway, "slow")
+        #expect(traffic(after) == ["slow-v2": 100])
+        #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hi", endpoint: "slow")).headers["served-model-name"] == "slow-v2")
+        let rest = try await reader.all()
+        #expect(rest.last?.data == "[DONE]")
+        let row = try #require(try await gateway.rows(for: requestID).inference)
+        #expect(row["served_entity_name"] as String? == "slow-v1")
+        #expect(row["stream_end"] as String? == "done")
+        try await gateway.stop()
+    }
 }
