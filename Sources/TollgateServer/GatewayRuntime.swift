@@ -56,6 +56,7 @@ public final class GatewayRuntime: Sendable {
         let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
+        services.append(WALCheckpointer(store: store))
         // Before the application: model processes stop after the requests in flight finished.
         services.append(LocalModelSupervisor(registry: localModels, live: live, costs: costs, pricing: config.pricing, logger: logger))
         services.append(ToolHost(toolboxes: { live.current.toolboxes }, logger: logger))

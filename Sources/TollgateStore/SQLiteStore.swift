@@ -18,6 +18,9 @@ public final class SQLiteStore: Sendable {
         return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)))
     }
 
+    /// WAL pages after which a commit checkpoints by itself (64 MiB of 4 KiB pages).
+    static let autoCheckpointPages = 16_384
+
     public init(path: String) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
@@ -26,6 +29,8 @@ public final class SQLiteStore: Sendable {
         configuration.qos = .utility
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY")
+            // A backstop: a running gateway checkpoints from `WALCheckpointer`, off the writer.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.autoCheckpointPages)")
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent

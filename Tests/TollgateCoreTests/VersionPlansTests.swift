@@ -67,3 +67,20 @@ struct VersionPlansTests {
         #expect(UTCTimestamp.parse(UTCTimestamp.iso8601(Date(timeIntervalSince1970: 1_764_000_000.123))) == Date(timeIntervalSince1970: 1_764_000_000.123))
     }
 }
+
+@Suite("Identifiers")
+struct IdentifierTests {
+    @Test func requestIDsAreVersion7UUIDsInTimeOrder() async throws {
+        let first = Identifiers.requestID()
+        try await Task.sleep(for: .milliseconds(2))
+        let second = Identifiers.requestID()
+        #expect(UUID(uuidString: first) != nil)
+        #expect(Array(first)[14] == "7")
+        #expect(["8", "9", "a", "b"].contains(Array(first)[19]))
+        #expect(first < second)
+        let trace = TraceIDs.traceHex()
+        #expect(trace.count == 32)
+        let millis = try #require(UInt64(trace.prefix(12), radix: 16))
+        #expect(abs(Double(millis) / 1000 - Date().timeIntervalSince1970) < 5)
+    }
+}

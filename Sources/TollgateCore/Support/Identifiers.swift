@@ -5,8 +5,22 @@ import Glibc
 
 /// Ids and timestamps the gateway assigns.
 public enum Identifiers {
-    /// A new lowercase UUID (the `request_id`).
-    public static func requestID() -> String { UUID().uuidString.lowercased() }
+    /// A new lowercase UUID (the `request_id`): version 7, time-ordered, so that rows land at
+    /// the end of the store's key indexes instead of on a random page each (random keys made
+    /// every request dirty pages all over the indexes, and checkpoints copy every one of them).
+    public static func requestID() -> String {
+        var random = SystemRandomNumberGenerator()
+        let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let a = random.next() as UInt64
+        let b = random.next() as UInt64
+        func byte(_ value: UInt64, _ shift: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: value >> shift) }
+        let uuid = UUID(uuid: (
+            byte(millis, 40), byte(millis, 32), byte(millis, 24), byte(millis, 16), byte(millis, 8), byte(millis, 0),
+            0x70 | (byte(a, 0) & 0x0F), byte(a, 8),
+            0x80 | (byte(b, 0) & 0x3F), byte(b, 8), byte(b, 16), byte(b, 24), byte(b, 32), byte(b, 40), byte(b, 48), byte(b, 56)
+        ))
+        return uuid.uuidString.lowercased()
+    }
 
     /// `prefix` + 32 hex characters (`chatcmpl-…`, `resp_…`).
     public static func hex(prefix: String) -> String {

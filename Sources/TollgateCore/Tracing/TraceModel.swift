@@ -144,9 +144,13 @@ public struct TraceRecord: Sendable, Equatable {
     }
 }
 
-/// Random OpenTelemetry ids.
+/// OpenTelemetry ids. Trace ids start with the time in milliseconds (then 80 random bits), so
+/// that the store's trace and span keys grow in order.
 public enum TraceIDs {
-    public static func traceHex() -> String { hex(UInt64.random(in: .min ... .max)) + hex(UInt64.random(in: .min ... .max)) }
+    public static func traceHex() -> String {
+        let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
+        return hex(millis << 16 | UInt64.random(in: 0 ... 0xFFFF)) + hex(UInt64.random(in: .min ... .max))
+    }
     public static func spanHex() -> String { hex(UInt64.random(in: 1 ... .max)) }
 
     /// 16 lowercase hex digits.

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Copies the write-ahead log back into the database file from a low-priority thread of its
+/// own, so that the record writer's commits never do it.
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses the threshold, on the
+/// writer's thread, competing with request handling for the CPU; measured at one connection it
+/// was most of the gateway's p99 (bench/README.md). Here a passive checkpoint — it never blocks
+/// readers or the writer — runs every `interval` on a thread at the lowest CPU priority. The
+/// store keeps a far larger automatic threshold as a backstop, for when this thread is starved.
+public final class WALCheckpointer: Service, Sendable {
+    let path: String
+    let interval: Duration
+
+    public init(store: SQLiteStore, interval: Duration = .milliseconds(500)) {
+        path = store.path
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        let stop = StopFlag()
+        let thread = Thread { [path, interval] in
+            #if canImport(Glibc)
+            // On Linux the nice value is per thread: who = 0 is this thread.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #endif
+            guard let connection = try? DatabaseQueue(path: path) else { return }
+            let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            while !stop.isSet {
+                Thread.sleep(forTimeInterval: pause)
+                _ = try? connection.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+            }
+        }
+        thread.name = "tollgate-wal-checkpoint"
+        thread.start()
+        try? await gracefulShutdown()
+        stop.set()
+    }
+}
+
+/// A flag set once, read from another thread.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
