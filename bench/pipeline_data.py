@@ -151,6 +151,14 @@ class Generator:
         h = "%032x" % self.rng.getrandbits(128)
         return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
+    def request_uuid(self, epoch_ms):
+        """A version 7 UUID, as Tollgate assigns request ids: the request's time in milliseconds,
+        then random bits."""
+        rand = self.rng.getrandbits(74)
+        value = (epoch_ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+        h = "%032x" % value
+        return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
     # -- filter annotations ----------------------------------------------------------------
     def prompt_filters(self, fired=None):
         rng = self.rng
@@ -569,7 +577,7 @@ class Generator:
             usage = (prompt_tokens, max(1, len(answer) // 4), "estimated")
 
         request_text = dumps(request)
-        request_id = self.uuid()
+        request_id = self.request_uuid(seconds * 1000 + ms)
         client_request_id = ("client-%d" % rng.randrange(10**9)) if rng.random() < 0.3 else None
         requester = rng.choice(self.requesters)
         bronze = (

@@ -1,15 +1,17 @@
 import Foundation
 
-/// Maps a batch across the machine's cores (parsing is pure and independent per row).
+/// Maps a batch across the machine's cores (parsing is pure and independent per row), in small
+/// chunks handed out as workers free up, so that a core shared with the writing thread or a run
+/// of heavy rows does not leave the other core idle.
 enum ParallelMap {
+    static let chunk = 64
+
     static func map<Input: Sendable, Output: Sendable>(_ items: [Input], _ transform: @Sendable (Input) -> Output) -> [Output] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
-        guard workers > 1 else { return items.map(transform) }
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, items.count > chunk * 2 else { return items.map(transform) }
         let results = ResultSlots<Output>(count: items.count)
-        let chunk = (items.count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let range = (worker * chunk)..<min(items.count, (worker + 1) * chunk)
-            for index in range { results.set(index, transform(items[index])) }
+        let chunks = (items.count + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { part in
+            for index in (part * chunk)..<min(items.count, (part + 1) * chunk) { results.set(index, transform(items[index])) }
         }
         return results.values
     }

@@ -40,7 +40,13 @@ struct LocalModelTests {
 
     func pidAlive(_ pid: Int) -> Bool { kill(Int32(pid), 0) == 0 }
 
+    /// The model-server command is the `tollgate` executable (`swift build --build-tests` builds it).
+    static func requireBinary() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: tollgate), "\(tollgate) is missing: run `swift build --build-tests` first")
+    }
+
     @Test func scaleToZeroStopsWhenIdleAndStartsOnTheNextRequest() async throws {
+        try Self.requireBinary()
         let gateway = try await LiveGateway.start(yaml: Self.yaml(scaleToZero: true))
         #expect(try await process(gateway)["running"]?.intValue == 0)  // nothing runs before the first request
 
@@ -77,6 +83,7 @@ struct LocalModelTests {
     }
 
     @Test func anAlwaysOnModelIsRestartedWhenItDiesAndStoppedWithTheGateway() async throws {
+        try Self.requireBinary()
         let gateway = try await LiveGateway.start(yaml: Self.yaml(scaleToZero: false))
         var pid = 0
         for _ in 0..<100 where pid == 0 {

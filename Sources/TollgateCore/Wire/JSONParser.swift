@@ -84,7 +84,7 @@ struct JSONParser {
 
     private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var object = JSONObject()
+        var object = JSONObject(capacity: 8)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -115,6 +115,7 @@ struct JSONParser {
     private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var items: [JSONValue] = []
+        items.reserveCapacity(4)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1

@@ -74,6 +74,9 @@ public struct JSONObject: Sendable, Equatable {
 
     public init() {}
 
+    /// An empty object with room for `capacity` members.
+    public init(capacity: Int) { members.reserveCapacity(capacity) }
+
     public init(_ pairs: KeyValuePairs<String, JSONValue>) {
         for (key, value) in pairs { self[key] = value }
     }
