@@ -52,24 +52,29 @@ enum FilterAnnotations {
 
     /// Keeps one result per stage and category: a category that fired anywhere stays fired.
     static func merged(_ results: [FilterResult]) -> [FilterResult] {
-        var order: [String] = []
-        var byKey: [String: FilterResult] = [:]
+        // A handful of categories per request: a linear scan beats building string keys.
+        var merged: [FilterResult] = []
+        merged.reserveCapacity(results.count)
         for result in results {
-            let key = result.stage.rawValue + "/" + result.category
-            if let existing = byKey[key] {
-                let fires = result.filtered && !existing.filtered
-                let sameVerdictHigherSeverity = result.filtered == existing.filtered
-                    && (result.severity.map(Self.rank) ?? 0) > (existing.severity.map(Self.rank) ?? 0)
-                if fires || sameVerdictHigherSeverity { byKey[key] = result }
-            } else {
-                order.append(key)
-                byKey[key] = result
+            guard let index = merged.firstIndex(where: { $0.stage == result.stage && $0.category == result.category }) else {
+                merged.append(result)
+                continue
             }
+            let existing = merged[index]
+            let fires = result.filtered && !existing.filtered
+            let sameVerdictHigherSeverity = result.filtered == existing.filtered
+                && (result.severity.map(Self.rank) ?? 0) > (existing.severity.map(Self.rank) ?? 0)
+            if fires || sameVerdictHigherSeverity { merged[index] = result }
         }
-        return order.compactMap { byKey[$0] }
+        return merged
     }
 
     static func rank(_ severity: String) -> Int {
-        ["safe": 0, "low": 1, "medium": 2, "high": 3][severity] ?? 0
+        switch severity {
+        case "low": 1
+        case "medium": 2
+        case "high": 3
+        default: 0
+        }
     }
 }

@@ -71,15 +71,22 @@ enum PipelineRows {
     /// The `filters` column: written directly, it is the silver row's widest derived value.
     static func filtersJSON(_ filters: [FilterResult]) -> String {
         var out = "["
+        out.reserveCapacity(filters.count * 96 + 2)
         for (index, filter) in filters.enumerated() {
-            if index > 0 { out += "," }
-            out += "{\"stage\":\"\(filter.stage.rawValue)\",\"category\":"
+            out += index == 0 ? "{\"stage\":\"" : ",{\"stage\":\""
+            out += filter.stage.rawValue
+            out += "\",\"category\":"
             JSONValue.writeEscaped(filter.category, to: &out)
-            out += ",\"filtered\":\(filter.filtered),\"severity\":"
+            out += filter.filtered ? ",\"filtered\":true,\"severity\":" : ",\"filtered\":false,\"severity\":"
             if let severity = filter.severity { JSONValue.writeEscaped(severity, to: &out) } else { out += "null" }
-            out += ",\"detected\":" + (filter.detected.map { "\($0)" } ?? "null") + "}"
+            switch filter.detected {
+            case true?: out += ",\"detected\":true}"
+            case false?: out += ",\"detected\":false}"
+            case nil: out += ",\"detected\":null}"
+            }
         }
-        return out + "]"
+        out += "]"
+        return out
     }
 
     /// `INSERT … (columns) VALUES (?, …)` for a table.

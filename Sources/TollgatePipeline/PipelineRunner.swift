@@ -35,6 +35,8 @@ public struct PipelineRunner: Sendable {
     public static let flowName = "gold_requests"
     /// Page cache of the writer connection while a run writes (SQLite's default is 2,000 KiB).
     static let cacheKiB = 65_536
+    /// Parsed batches that may wait for the writer.
+    static let writesInFlight = 2
 
     let store: SQLiteStore
     let config: PipelineConfig
@@ -56,39 +58,45 @@ public struct PipelineRunner: Sendable {
         do {
             try validateExpectations()
             if fullRefresh { try store.pool.write { db in try Self.reset(db) } }
-            // Batch N is written on a background thread while batch N+1 is read and parsed.
+            // Batches are written in order on background threads while the next ones are read
+            // and parsed; up to `writesInFlight` wait their turn, so neither side idles when the
+            // other has a slow batch.
             var cursor = try store.pool.read { db in try Self.checkpoint(db) }
-            var pending: BackgroundJob<PipelineRunSummary?>?
-            defer { _ = try? pending?.wait() }  // never leave a write running behind an error
+            var writes: [BackgroundJob<PipelineRunSummary?>] = []
+            defer { for job in writes { _ = try? job.wait() } }  // never leave a write running behind an error
             var wroteEvent = false
-            while true {
+            var stopped = false
+            while !stopped {
                 // Read and parse outside the write transaction: the record writer of a running
                 // gateway shares the store and must not wait while a batch is parsed.
                 let bronze = try store.pool.read { [cursor] db in try BronzeReader.batch(after: cursor, limit: config.batchSize, db: db) }
                 if bronze.isEmpty && wroteEvent { break }
                 let prepared = ParallelMap.map(bronze, PreparedRow.init)
-                if let job = pending {
-                    guard let written = try job.wait() else { pending = nil; break }  // another run took that batch
+                if writes.count >= Self.writesInFlight {
+                    guard let written = try writes.removeFirst().wait() else { stopped = true; break }  // another run took that batch
                     summary.add(written)
-                    pending = nil
                 }
                 let batch = PipelineBatch(rows: prepared, lastRowID: bronze.last?.rowID, expectations: expectations, updateID: summary.updateID)
-                pending = BackgroundJob { [store, cursor] in
-                    try store.pool.write { db -> PipelineRunSummary? in
+                let previous = writes.last
+                writes.append(BackgroundJob { [store, cursor] in
+                    if let previous, try previous.wait() == nil { return nil }
+                    return try store.pool.write { db -> PipelineRunSummary? in
                         guard try Self.checkpoint(db) == cursor else { return nil }
-                        // Keys are random UUIDs: a larger page cache keeps the indexes' pages in memory.
                         try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
                         var written = PipelineRunSummary(updateID: batch.updateID)
                         try batch.write(into: db, summary: &written)
                         return written
                     }
-                }
+                })
                 cursor = bronze.last?.rowID ?? cursor
                 wroteEvent = true
                 if bronze.count < config.batchSize { break }
             }
-            if let job = pending, let written = try job.wait() { summary.add(written) }
-            pending = nil
+            for job in writes {
+                guard let written = try job.wait() else { break }
+                summary.add(written)
+            }
+            writes = []
             try store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
         } catch let error as PipelineError {
             recordFailure(error, updateID: summary.updateID)

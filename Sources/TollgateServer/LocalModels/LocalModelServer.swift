@@ -111,6 +111,24 @@ actor LocalModelServer {
         logger.info("local model stopped", metadata: ["model": "\(label)"])
     }
 
+    private var failedChecks = 0
+
+    /// Health-checks a running server; after three failed checks in a row (a hung server) it
+    /// is stopped and counted as a crash, to be started again like one that died.
+    func checkHealth() async {
+        guard isRunning, let base = url.value.map({ String($0.dropLast("/v1".count)) }) else { failedChecks = 0; return }
+        if await Self.healthy(base) {
+            failedChecks = 0
+            return
+        }
+        failedChecks += 1
+        guard failedChecks >= 3 else { return }
+        failedChecks = 0
+        crashes += 1
+        logger.warning("local model stopped answering its health check; restarting it", metadata: ["model": "\(label)"])
+        await stop()
+    }
+
     /// CPU seconds so far (all processes), resident memory and uptime of the running one.
     func sample() -> ProcessSample? {
         guard let child = process, child.isRunning, let current = ProcessSample.read(pid: child.processIdentifier) else { return nil }

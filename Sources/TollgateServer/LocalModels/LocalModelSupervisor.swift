@@ -6,9 +6,10 @@ import TollgateCore
 import TollgateStore
 
 /// Keeps local models as configured: scale-to-zero models stop after `idle_timeout_seconds`
-/// without requests, always-on models are started at boot and restarted when they die; every
-/// `sampleEvery` their processes' CPU and memory are sampled into `compute_usage` with their
-/// cost. On shutdown every model process is stopped.
+/// without requests, always-on models are started at boot and restarted when they die or stop
+/// answering their health check; every `sampleEvery` ticks their processes' CPU and memory are
+/// sampled into `compute_usage` with their cost, and they are health-checked. On shutdown every
+/// model process is stopped.
 struct LocalModelSupervisor: Service {
     let registry: LocalModelRegistry
     let live: LiveEndpoints
@@ -27,7 +28,10 @@ struct LocalModelSupervisor: Service {
                     await keep(handle, restart: ticks % sampleEvery == 0, meter: meter)
                 }
                 if ticks % sampleEvery == 0 {
-                    for handle in registry.all { await meter.sample(handle) }
+                    for handle in registry.all {
+                        await meter.sample(handle)
+                        for replica in handle.replicas { await replica.server.checkHealth() }
+                    }
                 }
                 ticks += 1
                 try await Task.sleep(for: tick)
