@@ -60,15 +60,14 @@ public struct PipelineRunner: Sendable {
             if fullRefresh { try store.pool.write { db in try Self.reset(db) } }
             // Batches are written in order on background threads while the next ones are read
             // and parsed; up to `writesInFlight` wait their turn, so neither side idles when the
-            // other has a slow batch.
+            // other has a slow batch. Reading and parsing stay outside the write transaction:
+            // the record writer of a running gateway shares the store.
             var cursor = try store.pool.read { db in try Self.checkpoint(db) }
             var writes: [BackgroundJob<PipelineRunSummary?>] = []
             defer { for job in writes { _ = try? job.wait() } }  // never leave a write running behind an error
             var wroteEvent = false
             var stopped = false
             while !stopped {
-                // Read and parse outside the write transaction: the record writer of a running
-                // gateway shares the store and must not wait while a batch is parsed.
                 let bronze = try store.pool.read { [cursor] db in try BronzeReader.batch(after: cursor, limit: config.batchSize, db: db) }
                 if bronze.isEmpty && wroteEvent { break }
                 let prepared = ParallelMap.map(bronze, PreparedRow.init)

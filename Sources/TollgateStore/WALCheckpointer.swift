@@ -17,37 +17,37 @@ import Glibc
 public final class WALCheckpointer: Service, Sendable {
     let path: String
     let interval: Duration
+    private let stopped = Atomic<Bool>(false)
 
     public init(store: SQLiteStore, interval: Duration = .milliseconds(500)) {
         path = store.path
         self.interval = interval
     }
 
+    /// Runs until graceful shutdown.
     public func run() async throws {
-        let stop = StopFlag()
-        let thread = Thread { [path, interval] in
+        start()
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Starts the checkpoint thread (until `stop()`).
+    public func start() {
+        let thread = Thread { [self] in
             #if canImport(Glibc)
             // On Linux the nice value is per thread: who = 0 is this thread.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             #endif
             guard let connection = try? DatabaseQueue(path: path) else { return }
             let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-            while !stop.isSet {
+            while !stopped.load(ordering: .acquiring) {
                 Thread.sleep(forTimeInterval: pause)
                 _ = try? connection.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
             }
         }
         thread.name = "tollgate-wal-checkpoint"
         thread.start()
-        try? await gracefulShutdown()
-        stop.set()
     }
-}
 
-/// A flag set once, read from another thread.
-final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
+    public func stop() { stopped.store(true, ordering: .releasing) }
 }
