@@ -18,8 +18,6 @@ public struct BronzeRow: Sendable {
     public var loggingErrorCodes: String?
     public var requester: String?
     public var traceID: String?
-    /// A trace in MLflow JSON (imported rows), when there is one.
-    public var traceJSON: String?
     /// The stored trace's spans (gateway rows), when there is one.
     public var traceSpans: [SpanFacts]?
     public var traceUsage: (input: Int?, output: Int?)?
@@ -33,7 +31,7 @@ public struct BronzeRow: Sendable {
         endpointName: String, servedEntityName: String? = nil, api: String, stream: Bool, statusCode: Int,
         executionDurationMs: Int? = nil, timeToFirstTokenMs: Int? = nil, request: String? = nil, response: String? = nil,
         streamEnd: String? = nil, loggingErrorCodes: String? = nil, requester: String? = nil, traceID: String? = nil,
-        traceJSON: String? = nil, usageInput: Int? = nil, usageOutput: Int? = nil, usageSource: String? = nil
+        usageInput: Int? = nil, usageOutput: Int? = nil, usageSource: String? = nil
     ) {
         self.rowID = rowID
         self.requestID = requestID
@@ -53,7 +51,6 @@ public struct BronzeRow: Sendable {
         self.loggingErrorCodes = loggingErrorCodes
         self.requester = requester
         self.traceID = traceID
-        self.traceJSON = traceJSON
         self.usageInput = usageInput
         self.usageOutput = usageOutput
         self.usageSource = usageSource

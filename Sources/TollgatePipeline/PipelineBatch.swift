@@ -29,7 +29,8 @@ struct PipelineBatch {
         }
     }
 
-    func write(into db: Database, summary: inout PipelineRunSummary) throws {
+    /// Writes the batch; returns what it did.
+    func write(into db: Database) throws -> PipelineRunSummary {
         let silver = try Target("silver_events", db: db)
         let gold = try Target("gold_requests", db: db)
         try PipelineRows.insertMany(rows.map(\.silver), into: "main.silver_events", columns: PipelineRows.silverColumns, db: db)
@@ -93,16 +94,18 @@ struct PipelineBatch {
             db, type: "flow_progress", updateID: updateID, level: "INFO",
             message: "Flow '\(PipelineRunner.flowName)' processed \(rows.count) row(s), wrote \(output).", details: details
         )
-        summary.inputRows += rows.count
-        summary.outputRows += output
-        summary.droppedRows += droppedCount
-        summary.quarantinedRows += quarantinedCount
-        for result in results {
-            var total = summary.expectations[result.name] ?? ExpectationResult(name: result.name, dataset: result.dataset, action: result.action, passed: 0, failed: 0)
-            total.passed += result.passed
-            total.failed += result.failed
-            summary.expectations[result.name] = total
-        }
+        var summary = PipelineRunSummary(updateID: updateID)
+        summary.inputRows = rows.count
+        summary.outputRows = output
+        summary.droppedRows = droppedCount
+        summary.quarantinedRows = quarantinedCount
+        summary.expectations = Dictionary(results.map { ($0.name, $0) }, uniquingKeysWith: { total, more in
+            var sum = total
+            sum.passed += more.passed
+            sum.failed += more.failed
+            return sum
+        })
+        return summary
     }
 
     private func remove(_ ids: Set<String>, from target: Target, db: Database) throws {
@@ -119,7 +122,7 @@ struct PipelineBatch {
                     db, sql: "SELECT * FROM main.\(target.table) WHERE rowid > ? AND request_id = ?", arguments: [target.floor, id]
                 )
                 var object = JSONObject()
-                for (column, value) in row.map({ Array($0) }) ?? [] { object[column] = Self.json(value) }
+                for (column, value) in row.map({ Array($0) }) ?? [] { object[column] = ReadOnlyQuery.json(value) }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO quarantine (request_id, dataset, failed_expectations, row_json, quarantined_at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [id, dataset, JSONValue.array(names.map { .string($0) }).jsonText, JSONValue.object(object).jsonText, UTCTimestamp.iso8601(Date())]
@@ -136,15 +139,5 @@ struct PipelineBatch {
             filterRows.append(contentsOf: row.filters)
         }
         try PipelineRows.insertMany(filterRows, into: "main.gold_filter_results", columns: PipelineRows.filterColumns, db: db)
-    }
-
-    static func json(_ value: DatabaseValue) -> JSONValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let number): .int(Int(number))
-        case .double(let number): .number(number)
-        case .string(let text): .string(text)
-        case .blob: .null
-        }
     }
 }

@@ -2,8 +2,7 @@ import GRDB
 import GRDBSQLite
 import TollgateCore
 
-/// Columns and values of the pipeline's datasets, in one place for the batch tables, the
-/// target tables and quarantine.
+/// Columns and values of the pipeline's datasets, and how they are inserted.
 enum PipelineRows {
     static let silverColumns = [
         "request_id", "source_rowid", "request_time", "request_date", "endpoint_name", "served_entity_name", "requester",
@@ -89,23 +88,18 @@ enum PipelineRows {
         return out
     }
 
-    /// `INSERT … (columns) VALUES (?, …)` for a table.
-    static func insert(into table: String, columns: [String], verb: String = "INSERT OR REPLACE") -> String {
-        "\(verb) INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
-    }
-
     /// Inserts rows with multi-row statements (`VALUES (…), (…), …`), binding each value with
     /// SQLite's C API. GRDB's `StatementArguments` boxes every value in an existential and copies
     /// the array; for the pipeline's ~10 rows per request that marshalling was a fifth of the
     /// run's CPU, all of it on the writing thread.
     static func insertMany(
-        _ rows: [[DatabaseValue]], into table: String, columns: [String], verb: String = "INSERT OR REPLACE", db: Database
+        _ rows: [[DatabaseValue]], into table: String, columns: [String], db: Database
     ) throws {
         guard !rows.isEmpty else { return }
         let perStatement = max(1, 256 / columns.count)
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
         func statement(_ count: Int) throws -> OpaquePointer {
-            let sql = "\(verb) INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: tuple, count: count).joined(separator: ",")
+            let sql = "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: tuple, count: count).joined(separator: ",")
             return try db.cachedStatement(sql: sql).sqliteStatement
         }
         let full = try statement(perStatement)

@@ -64,15 +64,18 @@ public struct PipelineRunner: Sendable {
             // the record writer of a running gateway shares the store.
             var cursor = try store.pool.read { db in try Self.checkpoint(db) }
             var writes: [BackgroundJob<PipelineRunSummary?>] = []
-            defer { for job in writes { _ = try? job.wait() } }  // never leave a write running behind an error
+            try store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)") }
+            defer {
+                for job in writes { _ = try? job.wait() }  // never leave a write running behind an error
+                try? store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
+            }
             var wroteEvent = false
-            var stopped = false
-            while !stopped {
+            batches: while true {
                 let bronze = try store.pool.read { [cursor] db in try BronzeReader.batch(after: cursor, limit: config.batchSize, db: db) }
                 if bronze.isEmpty && wroteEvent { break }
                 let prepared = ParallelMap.map(bronze, PreparedRow.init)
                 if writes.count >= Self.writesInFlight {
-                    guard let written = try writes.removeFirst().wait() else { stopped = true; break }  // another run took that batch
+                    guard let written = try writes.removeFirst().wait() else { break batches }  // another run took that batch
                     summary.add(written)
                 }
                 let batch = PipelineBatch(rows: prepared, lastRowID: bronze.last?.rowID, expectations: expectations, updateID: summary.updateID)
@@ -81,10 +84,7 @@ public struct PipelineRunner: Sendable {
                     if let previous, try previous.wait() == nil { return nil }
                     return try store.pool.write { db -> PipelineRunSummary? in
                         guard try Self.checkpoint(db) == cursor else { return nil }
-                        try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
-                        var written = PipelineRunSummary(updateID: batch.updateID)
-                        try batch.write(into: db, summary: &written)
-                        return written
+                        return try batch.write(into: db)
                     }
                 })
                 cursor = bronze.last?.rowID ?? cursor
@@ -96,7 +96,6 @@ public struct PipelineRunner: Sendable {
                 summary.add(written)
             }
             writes = []
-            try store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
         } catch let error as PipelineError {
             recordFailure(error, updateID: summary.updateID)
             throw error

@@ -82,17 +82,20 @@ public enum ReadOnlyQuery {
             let statement = try db.makeStatement(sql: sql)
             let columns = statement.columnNames
             let rows = try Row.fetchAll(statement).map { row -> [JSONValue] in
-                Array(row.databaseValues).map { value -> JSONValue in
-                    switch value.storage {
-                    case .null: .null
-                    case .int64(let number): .int(Int(number))
-                    case .double(let number): .number(number)
-                    case .string(let text): .string(text)
-                    case .blob(let data): .string(data.base64EncodedString())
-                    }
-                }
+                Array(row.databaseValues).map(json)
             }
             return Result(columns: columns, rows: rows)
+        }
+    }
+
+    /// A column value as JSON (blobs as base64).
+    static func json(_ value: DatabaseValue) -> JSONValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let number): .int(Int(number))
+        case .double(let number): .number(number)
+        case .string(let text): .string(text)
+        case .blob(let data): .string(data.base64EncodedString())
         }
     }
 }

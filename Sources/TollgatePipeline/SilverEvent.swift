@@ -60,5 +60,4 @@ public struct SilverEvent: Sendable, Equatable {
     }
 
     /// Whether any filter category fired (was filtered).
-    public var anyFilterFired: Bool { filters.contains { $0.filtered } }
 }

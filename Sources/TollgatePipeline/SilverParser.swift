@@ -25,13 +25,6 @@ public enum SilverParser {
             let usage = bronze.traceUsage.map { (input: $0.input, output: $0.output, total: Optional<Int>.none) }
             TraceEvidence.apply(spans, usage: usage, into: &event)
         }
-        if let traceJSON = bronze.traceJSON {
-            if let trace = try? JSONValue.parse(traceJSON) {
-                TraceEvidence.read(trace, into: &event)
-            } else {
-                event.parseProblems.append("trace is not valid JSON")
-            }
-        }
         if event.inputTokens == nil, event.outputTokens == nil, let input = bronze.usageInput, let output = bronze.usageOutput {
             event.inputTokens = input
             event.outputTokens = output

@@ -1,8 +1,5 @@
 import TollgateCore
 
-/// Reads an MLflow trace (stored, or embedded as `databricks_output.trace`) for what the
-/// response alone does not say: exceptions caught by an agent, filter annotations in model
-/// outputs, token usage in metadata, the number of spans.
 /// What the pipeline needs of one span, from stored rows or from MLflow trace JSON.
 public struct SpanFacts: Sendable {
     public var type: String

@@ -229,11 +229,7 @@ public struct TrafficShares: Sendable {
     private let shares: [String: Int]
 
     public init(_ endpoint: EndpointConfig) {
-        if let routes = endpoint.config.trafficConfig?.routes {
-            shares = Dictionary(routes.map { ($0.servedEntityName, $0.trafficPercentage) }, uniquingKeysWith: +)
-        } else {
-            shares = Dictionary(endpoint.config.servedEntities.map { ($0.name, 100 / max(1, endpoint.config.servedEntities.count)) }, uniquingKeysWith: +)
-        }
+        shares = Dictionary(VersionPlans.routes(of: endpoint.config).map { ($0.servedEntityName, $0.trafficPercentage) }, uniquingKeysWith: +)
     }
 
     public func share(of entity: String) -> Int { shares[entity] ?? 0 }

@@ -31,8 +31,7 @@ public final class WALCheckpointer: Service, Sendable {
         stop()
     }
 
-    /// Starts the checkpoint thread (until `stop()`).
-    public func start() {
+    private func start() {
         let thread = Thread { [self] in
             #if canImport(Glibc)
             // On Linux the nice value is per thread: who = 0 is this thread.
@@ -49,5 +48,5 @@ public final class WALCheckpointer: Service, Sendable {
         thread.start()
     }
 
-    public func stop() { stopped.store(true, ordering: .releasing) }
+    private func stop() { stopped.store(true, ordering: .releasing) }
 }

@@ -40,14 +40,14 @@ struct Cost: AsyncParsableCommand {
         private func printTable(_ report: CostReport) {
             let rows = (report.rows + [report.total]).map { row in
                 [row.key, String(row.requests), String(row.inputTokens), String(row.outputTokens),
-                 Self.usd(row.tokenCostUSD), Self.usd(row.computeCostUSD), Self.usd(row.totalUSD)]
+                 LifecycleText.usd(row.tokenCostUSD), LifecycleText.usd(row.computeCostUSD), LifecycleText.usd(row.totalUSD)]
             }
             print(TextTable.render(header: [report.grouping.rawValue, "requests", "input tokens", "output tokens", "token cost", "compute cost", "total"], rows: rows))
             guard !report.idle.isEmpty else { return }
             print("")
             print("versions that cost compute while serving no requests\(report.since.map { " since \($0)" } ?? ""):")
             for idle in report.idle {
-                print("  \(idle.endpointName)/\(idle.entityName) (\(idle.state)): \(Self.usd(idle.computeCostUSD)) — retire it, or let retention do it")
+                print("  \(idle.endpointName)/\(idle.entityName) (\(idle.state)): \(LifecycleText.usd(idle.computeCostUSD)) — retire it, or let retention do it")
             }
         }
 
@@ -74,7 +74,5 @@ struct Cost: AsyncParsableCommand {
                 }),
             ]
         }
-
-        static func usd(_ value: Double) -> String { String(format: "$%.6f", value) }
     }
 }

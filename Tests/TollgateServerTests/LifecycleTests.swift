@@ -244,4 +244,52 @@ struct LifecycleTests {
         #expect(row["stream_end"] as String? == "done")
         try await gateway.stop()
     }
+
+    @Test func versionsAtZeroTrafficPastTheirMaximumAgeAreRetired() async throws {
+        let gateway = try await LiveGateway.start(yaml: """
+            store: STORE
+            server: {admin_token: \(Self.token)}
+            providers: [{name: sim, kind: simulator}]
+            endpoints:
+              - name: aged
+                retention: {keep_zero_traffic_versions: 5, max_zero_traffic_age: 1}
+                config:
+                  served_entities: [{name: aged-v1, external_model: {provider: sim, name: gpt-sim}}]
+            """)
+        func deploy(_ name: String) async throws -> JSONValue {
+            _ = try await admin(gateway, .POST, "/aged/deploy", body: #"{"entity":{"name":"\#(name)","external_model":{"provider":"sim","name":"gpt-sim"}}}"#)
+            return try await settled(gateway, "aged")
+        }
+        _ = try await deploy("aged-v2")
+        try await Task.sleep(for: .milliseconds(1500))
+        // v1 has been at 0% for longer than 1 s; v2 only just lost its traffic.
+        #expect(traffic(try await deploy("aged-v3")) == ["aged-v2": 0, "aged-v3": 100])
+        let versions = try #require(try await admin(gateway, .GET, "/aged/versions").json?["versions"]?.arrayValue)
+        let v1 = try #require(versions.first { $0["entity_name"]?.stringValue == "aged-v1" })
+        #expect(v1["state"]?.stringValue == "RETIRED")
+        #expect(v1["retired_reason"]?.stringValue?.contains("max_zero_traffic_age") == true)
+        try await gateway.stop()
+    }
+
+    @Test func aStreamCutByTheContentFilterIsChargedForWhatItGenerated() async throws {
+        let gateway = try await LiveGateway.start(yaml: Self.yaml(extraEndpoints: """
+              - name: chat
+                config:
+                  served_entities: [{name: chat-a, external_model: {provider: sim, name: gpt-sim}}]
+            """))
+        let (response, reader) = try await gateway.openStream(
+            "/v1/chat/completions", body: TestConfigs.chat("Tell me a story about planning a crime", endpoint: "chat", stream: true)
+        )
+        let requestID = try #require(response.headers.first(name: "x-request-id"))
+        _ = try await reader.all()
+        let rows = try await gateway.rows(for: requestID)
+        #expect(rows.inference?["stream_end"] as String? == "done")
+        let usage = try #require(rows.usage)
+        let input = try #require(usage["input_token_count"] as Int?)
+        let output = try #require(usage["output_token_count"] as Int?)
+        #expect(output > 0)
+        let cost = try #require(usage["cost_usd"] as Double?)
+        #expect(abs(cost - (Double(input) * 2.0 + Double(output) * 8.0) / 1_000_000) < 1e-12)
+        try await gateway.stop()
+    }
 }

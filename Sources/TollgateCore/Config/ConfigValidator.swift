@@ -188,8 +188,11 @@ public struct ConfigValidator: Sendable {
                 if local.command.isEmpty || !local.command.contains(where: { $0.contains("{port}") }) {
                     issues.append(ConfigIssue(path: "\(entityPath).local_model.command", message: "must be a command line with a {port} placeholder"))
                 }
-                if !(local.idleTimeoutSeconds > 0) || !(local.startupTimeoutSeconds > 0) {
-                    issues.append(ConfigIssue(path: "\(entityPath).local_model", message: "idle_timeout_seconds and startup_timeout_seconds must be greater than 0"))
+                if !(0 < local.idleTimeoutSeconds && local.idleTimeoutSeconds <= 30 * 86400) {
+                    issues.append(ConfigIssue(path: "\(entityPath).local_model.idle_timeout_seconds", message: "must be greater than 0 and at most 2592000 (30 days)"))
+                }
+                if !(0 < local.startupTimeoutSeconds && local.startupTimeoutSeconds <= 3600) {
+                    issues.append(ConfigIssue(path: "\(entityPath).local_model.startup_timeout_seconds", message: "must be greater than 0 and at most 3600"))
                 }
                 continue
             }

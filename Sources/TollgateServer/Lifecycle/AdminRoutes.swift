@@ -141,7 +141,13 @@ struct AdminRoutes: Sendable {
     }
 
     static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
-        let body = try await request.body.collect(upTo: 4 * 1024 * 1024)
+        let limit = 4 * 1024 * 1024
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            throw GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
+        }
         do {
             return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
         } catch let error as DecodingError {

@@ -17,7 +17,6 @@ actor EndpointManager {
     let builder: GatewayBuilder
     let logger: Logger
     private var endpoints: [String: StoredEndpoint] = [:]
-    private var updating: Set<String> = []
     private var pending: [String: (id: Int, task: Task<Void, Never>)] = [:]
     private var nextTaskID = 0
 
@@ -64,9 +63,6 @@ actor EndpointManager {
         }
     }
 
-    /// Every endpoint's definition, in creation order.
-    var definitions: [EndpointConfig] { all().map(\.definition) }
-
     func all() -> [StoredEndpoint] { endpoints.values.sorted { ($0.createdAt, $0.definition.name) < ($1.createdAt, $1.definition.name) } }
 
     func endpoint(_ name: String) throws(GatewayError) -> StoredEndpoint {
@@ -85,7 +81,6 @@ actor EndpointManager {
         let stored = StoredEndpoint(definition: definition, configVersion: 1, fileDefinition: nil, configUpdate: "IN_PROGRESS", createdAt: now, updatedAt: now)
         try persist(stored, reason: "created")
         endpoints[definition.name] = stored
-        updating.insert(definition.name)
         startApplying(definition.name)
         return stored
     }
@@ -95,7 +90,7 @@ actor EndpointManager {
         _ name: String, to definition: EndpointConfig, reason: String, retiring earlier: [(name: String, reason: String)] = []
     ) throws(GatewayError) -> StoredEndpoint {
         var stored = try endpoint(name)
-        guard !updating.contains(name) else {
+        guard pending[name] == nil else {
             throw GatewayError(
                 code: .resourceConflict, status: 409,
                 message: "Endpoint `\(name)` has a config update in progress (config_version \(stored.configVersion)); wait until state.config_update is NOT_UPDATING."
@@ -114,7 +109,6 @@ actor EndpointManager {
         stored.updatedAt = Date()
         try persist(stored, reason: reason, retired: Dictionary(retired.map { ($0.name, $0.reason) }, uniquingKeysWith: { first, _ in first }))
         endpoints[name] = stored
-        updating.insert(name)
         startApplying(name)
         return stored
     }
@@ -199,7 +193,7 @@ actor EndpointManager {
     /// Applies the age rule of every endpoint's retention policy (the count rule is applied by
     /// every update); run periodically.
     func enforceRetention(now: Date = Date()) async {
-        for name in endpoints.keys.sorted() where !updating.contains(name) {
+        for name in endpoints.keys.sorted() where pending[name] == nil {
             guard let stored = endpoints[name] else { continue }
             let (definition, retired) = retained(stored.definition, current: stored.definition, now: now)
             guard !retired.isEmpty else { continue }
@@ -241,7 +235,7 @@ actor EndpointManager {
 
     private func apply(_ name: String, task id: Int) async {
         defer { if pending[name]?.id == id { pending[name] = nil } }
-        guard let stored = endpoints[name] else { updating.remove(name); return }
+        guard let stored = endpoints[name] else { return }
         let previous = live.endpoint(name)
         let runtime = builder.runtime(for: stored.definition, previous: previous)
         let fresh = runtime.entities.values.filter { entity in previous?.entities[entity.config.name].map { $0.config != entity.config } ?? true }
@@ -255,7 +249,6 @@ actor EndpointManager {
             let gone = previous.entities.values.filter { old in runtime.entities[old.config.name].map { $0.config != old.config } ?? true }
             drain(gone, endpoint: name)
         }
-        updating.remove(name)
         endpoints[name]?.configUpdate = "NOT_UPDATING"
         try? store.setConfigUpdate(name, "NOT_UPDATING")
         logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])

@@ -35,6 +35,9 @@ final class LocalModelHandle: Sendable {
     /// the request had to wait for one, nil when all were running.
     @discardableResult
     func prepare() async throws(UpstreamError) -> Int? {
+        // A retired entity's processes were stopped for good: a request that routed to it just
+        // before it was retired gets an error instead of starting them again.
+        guard !isRetired else { throw UpstreamError(code: .connectFailed, message: "local model \(entity.name) was retired") }
         touch()
         var cold = false
         for replica in replicas where !(await replica.server.isRunning) { cold = true }

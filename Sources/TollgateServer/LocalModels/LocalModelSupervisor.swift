@@ -46,12 +46,16 @@ struct LocalModelSupervisor: Service {
     private func keep(_ handle: LocalModelHandle, restart: Bool, meter: ComputeMeter) async {
         let running = await handle.replicas.asyncContains { await $0.server.isRunning }
         if handle.scaleToZero {
-            let inFlight = live.endpoint(handle.endpointName)?.entities[handle.entity.name]?.activity.inFlight ?? 0
-            guard running, inFlight == 0, handle.idleSeconds > handle.config.idleTimeoutSeconds else { return }
+            func idle() -> Bool {
+                let inFlight = live.endpoint(handle.endpointName)?.entities[handle.entity.name]?.activity.inFlight ?? 0
+                return inFlight == 0 && handle.idleSeconds > handle.config.idleTimeoutSeconds
+            }
+            guard running, idle() else { return }
+            await meter.sample(handle)
+            guard idle() else { return }  // a request may have arrived while sampling
             logger.info("local model scales to zero", metadata: [
                 "endpoint": "\(handle.endpointName)", "entity": "\(handle.entity.name)", "idle_seconds": "\(Int(handle.idleSeconds))",
             ])
-            await meter.sample(handle)
             await handle.stop()
         } else if restart {
             let stopped = await handle.replicas.asyncContains { !(await $0.server.isRunning) }
