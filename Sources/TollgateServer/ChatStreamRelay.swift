@@ -33,7 +33,7 @@ struct ChatStreamRelay: Sendable {
         do {
             while let chunk = try await chunks.next() {
                 if let usage = chunk.json["usage"], let reported = TokenEstimator.reported(in: usage) {
-                    ledger.reportUsage(input: reported.input, output: reported.output)
+                    ledger.reportUsage(reported)
                 }
                 do {
                     try await writer.write(ByteBuffer(string: "data: \(chunk.text)\n\n"))

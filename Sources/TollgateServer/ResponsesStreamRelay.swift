@@ -64,7 +64,7 @@ struct ResponsesStreamRelay: Sendable {
             while let chunk = try await chunks.next() {
                 if let value = chunk.json["usage"], let reported = TokenEstimator.reported(in: value) {
                     usage = reported
-                    ledger.reportUsage(input: reported.input, output: reported.output)
+                    ledger.reportUsage(reported)
                 }
                 let events = builder.consume(chunk: chunk.json)
                 let delta = ChatCompletionText.delta(ofChunk: chunk.json)

@@ -11,7 +11,7 @@ final class StreamLedger: Sendable {
         var record: InferenceRecord
         var payloads: [String] = []
         var text = ""
-        var reportedUsage: (input: Int, output: Int)?
+        var reportedUsage: TokenUsage?
         var firstContentAt: ContinuousClock.Instant?
         var finished = false
     }
@@ -40,8 +40,8 @@ final class StreamLedger: Sendable {
     }
 
     /// Notes usage the upstream reported.
-    func reportUsage(input: Int, output: Int) {
-        state.withLock { $0.reportedUsage = (input, output) }
+    func reportUsage(_ usage: TokenUsage) {
+        state.withLock { $0.reportedUsage = usage }
     }
 
     /// Records the stream with how it ended; later calls do nothing.
@@ -56,7 +56,7 @@ final class StreamLedger: Sendable {
             record.timeToFirstTokenMs = state.firstContentAt.map { Self.milliseconds($0 - upstreamStart) }
             record.response = "[" + state.payloads.joined(separator: ",") + "]"
             if let usage = state.reportedUsage {
-                record.usage = .reported(input: usage.input, output: usage.output)
+                record.usage = .reported(input: usage.input, output: usage.output, cachedInput: usage.cachedInput)
             } else {
                 record.usage = .estimate(responseText: state.text)
             }

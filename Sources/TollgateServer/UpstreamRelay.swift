@@ -159,7 +159,7 @@ struct CompletionReading {
         case .responses:
             guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else { return nil }
             let reported = completion["usage"].flatMap(TokenEstimator.reported(in:))
-            evidence = reported.map { .reported(input: $0.input, output: $0.output) }
+            evidence = reported.map { .reported(input: $0.input, output: $0.output, cachedInput: $0.cachedInput) }
                 ?? .estimate(responseText: ChatCompletionText.text(ofCompletion: completion))
             counts = reported.map { TokenCounts(input: $0.input, output: $0.output) }
             self.completion = completion
@@ -170,8 +170,10 @@ struct CompletionReading {
 /// The parts of a chat.completion the recorder reads; decoding it also validates the JSON.
 struct ChatCompletionDigest: Decodable {
     struct Usage: Decodable {
+        struct PromptDetails: Decodable { var cached_tokens: Int? }
         var prompt_tokens: Int?
         var completion_tokens: Int?
+        var prompt_tokens_details: PromptDetails?
     }
 
     struct Choice: Decodable {
@@ -189,7 +191,7 @@ struct ChatCompletionDigest: Decodable {
 
     var usageEvidence: UsageEvidence {
         if let input = usage?.prompt_tokens, let output = usage?.completion_tokens {
-            return .reported(input: input, output: output)
+            return .reported(input: input, output: output, cachedInput: usage?.prompt_tokens_details?.cached_tokens)
         }
         return .estimate(responseText: (choices ?? []).compactMap { $0.message?.content }.joined())
     }

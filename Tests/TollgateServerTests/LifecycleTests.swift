@@ -292,4 +292,24 @@ struct LifecycleTests {
         #expect(abs(cost - (Double(input) * 2.0 + Double(output) * 8.0) / 1_000_000) < 1e-12)
         try await gateway.stop()
     }
+
+    @Test func cachedInputTokensAreChargedAtTheCachedPrice() async throws {
+        let upstream = try await FakeUpstream.start()
+        let gateway = try await LiveGateway.start(yaml: """
+            store: STORE
+            providers: [{name: up, kind: openai, base_url: "http://127.0.0.1:\(upstream.port)/v1"}]
+            pricing: [{provider: up, model: m, input_per_million: 2.0, cached_input_per_million: 0.5, output_per_million: 8.0}]
+            endpoints:
+              - name: cached
+                config:
+                  served_entities: [{name: cached-a, external_model: {provider: up, name: m}}]
+            """)
+        let answer = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hi", endpoint: "cached"))
+        #expect(answer.status == 200)
+        let usage = try #require(try await gateway.rows(for: answer.requestID).usage)
+        let cost = try #require(usage["cost_usd"] as Double?)
+        #expect(abs(cost - (600 * 2.0 + 400 * 0.5 + 100 * 8.0) / 1_000_000) < 1e-12)
+        try await gateway.stop()
+        upstream.task.cancel()
+    }
 }

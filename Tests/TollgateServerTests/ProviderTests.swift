@@ -17,6 +17,9 @@ enum FakeUpstream {
             else { return json(401, #"{"error":{"message":"bad azure request","type":"invalid_request_error","code":"401"}}"#) }
             return json(200, #"{"id":"c1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"azure says hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}"#)
         }
+        router.post("/v1/chat/completions") { _, _ -> Response in
+            json(200, #"{"id":"c2","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"cached"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"prompt_tokens_details":{"cached_tokens":400}}}"#)
+        }
         router.post("/v1/messages") { request, _ -> Response in
             guard request.headers[HTTPField.Name("x-api-key")!] == "anthropic-key",
                   request.headers[HTTPField.Name("anthropic-version")!] != nil

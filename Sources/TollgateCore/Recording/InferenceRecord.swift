@@ -44,7 +44,7 @@ public enum TokenCountSource: String, Sendable, Codable {
 /// writer, off the request path.
 public enum UsageEvidence: Sendable, Equatable {
     /// The upstream reported usage (already parsed, e.g. from a stream's usage chunk).
-    case reported(input: Int, output: Int)
+    case reported(input: Int, output: Int, cachedInput: Int? = nil)
     /// A non-streamed upstream answer whose `usage` is read later.
     case responseBody(String)
     /// Nothing reported: estimate from the text sent and received.

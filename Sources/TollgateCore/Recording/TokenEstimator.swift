@@ -5,8 +5,8 @@ public enum TokenEstimator {
         switch evidence {
         case .none:
             return nil
-        case .reported(let input, let output):
-            return TokenUsage(input: input, output: output, source: .reported)
+        case .reported(let input, let output, let cachedInput):
+            return TokenUsage(input: input, output: output, source: .reported, cachedInput: cachedInput)
         case .responseBody(let body):
             let parsed = try? JSONValue.parse(body)
             if let usage = parsed?["usage"], let reported = reported(in: usage) {
