@@ -1,26 +1,54 @@
 import Foundation
+import Synchronization
 
-/// Maps a batch across the machine's cores (parsing is pure and independent per row), in small
-/// chunks handed out as workers free up, so that a core shared with the writing thread or a run
-/// of heavy rows does not leave the other core idle.
+/// Runs independent pieces of a batch across the machine's cores, handed out one at a time as
+/// workers free up, so that a run of heavy pieces does not leave a core idle.
+///
+/// The workers are threads of their own, started for the call and run at a lower priority
+/// (nice 10): the batch before is being written meanwhile, and the writing thread is the one
+/// the whole run waits for, so it must not get only a third of the two cores the workers
+/// share with it. A worker's priority ends with the worker, so nothing else in the process is
+/// slowed down.
 enum ParallelMap {
-    static let chunk = 64
+    static let workerNice: Int32 = 10
 
-    static func map<Input: Sendable, Output: Sendable>(_ items: [Input], _ transform: @Sendable (Input) -> Output) -> [Output] {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1, items.count > chunk * 2 else { return items.map(transform) }
-        let results = ResultSlots<Output>(count: items.count)
-        let chunks = (items.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { part in
-            for index in (part * chunk)..<min(items.count, (part + 1) * chunk) { results.set(index, transform(items[index])) }
+    /// Results of `transform(0)`, `transform(1)`, … `transform(count - 1)`, in that order.
+    static func map<Output: Sendable>(count: Int, _ transform: @escaping @Sendable (Int) -> Output) -> [Output] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, count)
+        guard workers > 1 else { return (0..<count).map(transform) }
+        let results = ResultSlots<Output>(count: count)
+        let next = TaskCounter()
+        let done = DispatchGroup()
+        for _ in 0..<workers {
+            done.enter()
+            let thread = Thread {
+                #if os(Linux)
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.workerNice)  // Linux: this thread only
+                #endif
+                while let index = next.take(below: count) { results.set(index, transform(index)) }
+                done.leave()
+            }
+            thread.start()
         }
+        done.wait()
         return results.values
+    }
+}
+
+/// Hands out indices `0, 1, 2, …` to concurrent workers.
+final class TaskCounter: Sendable {
+    private let next = Atomic<Int>(0)
+
+    func take(below count: Int) -> Int? {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        return index < count ? index : nil
     }
 }
 
 /// Output slots written by disjoint index ranges of concurrent workers.
 ///
 /// `@unchecked Sendable`: each index is written by exactly one worker, through a buffer
-/// allocated once, and the values are read only after `concurrentPerform` has returned.
+/// allocated once, and the values are read only after every worker has finished.
 final class ResultSlots<Value>: @unchecked Sendable {
     private let buffer: UnsafeMutableBufferPointer<Value?>
 

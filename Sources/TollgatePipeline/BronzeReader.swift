@@ -3,7 +3,21 @@ import TollgateCore
 
 /// Reads bronze rows after a checkpoint, with their usage rows and stored trace spans.
 enum BronzeReader {
-    static func batch(after rowID: Int64, limit: Int, db: Database) throws -> [BronzeRow] {
+    /// The rowids of the next `limit` bronze rows after `rowID`.
+    static func rowIDs(after rowID: Int64, limit: Int, db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT rowid FROM inference_table WHERE rowid > ? ORDER BY rowid LIMIT ?", arguments: [rowID, limit])
+    }
+
+    /// `rowIDs` (ascending, all after `start`) cut into ranges `(after, through]` of up to
+    /// `size` rows each.
+    static func ranges(of rowIDs: [Int64], after start: Int64, size: Int) -> [(after: Int64, through: Int64)] {
+        stride(from: 0, to: rowIDs.count, by: size).map { first in
+            (first == 0 ? start : rowIDs[first - 1], rowIDs[min(first + size, rowIDs.count) - 1])
+        }
+    }
+
+    /// The bronze rows with `after < rowid <= through`, in rowid order.
+    static func batch(after rowID: Int64, through last: Int64, db: Database) throws -> [BronzeRow] {
         // Columns by position, read from a cursor: no per-row copy and no lookup by name.
         let cursor = try Row.fetchCursor(
             db,
@@ -16,12 +30,11 @@ enum BronzeReader {
                 FROM inference_table i
                 LEFT JOIN endpoint_usage u ON u.request_id = i.request_id
                 LEFT JOIN traces t ON t.trace_id = i.trace_id
-                WHERE i.rowid > ? ORDER BY i.rowid LIMIT ?
+                WHERE i.rowid > ? AND i.rowid <= ? ORDER BY i.rowid
                 """,
-            arguments: [rowID, limit]
+            arguments: [rowID, last]
         )
         var bronze: [BronzeRow] = []
-        bronze.reserveCapacity(limit)
         var traceIDs: [String] = []
         while let row = try cursor.next() {
             var item = BronzeRow(

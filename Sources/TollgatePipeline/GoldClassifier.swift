@@ -23,7 +23,7 @@ public struct GoldRequest: Sendable, Equatable {
     public var outcome: Outcome
     public var inferenceCase: InferenceCase
     public var blockedBy: BlockedBy?
-    public var responsePreview: String { String(event.text.prefix(1000)) }
+    public var responsePreview: String { event.text.leading(1000) }
     public var responseChars: Int { event.text.count }
 }
 

@@ -134,9 +134,9 @@ struct PipelineBatch {
     /// `gold_filter_results` for the gold rows the batch keeps.
     private func writeFilterResults(excluding removed: Set<String>, db: Database) throws {
         var seen = removed  // a request id repeated in the batch counts once
-        var filterRows: [[DatabaseValue]] = []
+        var filterRows: [PackedValues] = []
         for row in rows where seen.insert(row.requestID).inserted {
-            filterRows.append(contentsOf: row.filters)
+            filterRows.append(row.filters)
         }
         try PipelineRows.insertMany(filterRows, into: "main.gold_filter_results", columns: PipelineRows.filterColumns, db: db)
     }

@@ -44,22 +44,28 @@ enum PipelineRows {
             e.requestID.databaseValue, e.requestTime.databaseValue, e.requestDate.databaseValue, e.endpointName.databaseValue,
             value(e.servedEntityName), value(e.requester), value(e.clientRequestID), e.api.databaseValue, (e.stream ? 1 : 0).databaseValue,
             g.outcome.rawValue.databaseValue, g.inferenceCase.rawValue.databaseValue, e.statusCode.databaseValue,
-            value(g.blockedBy?.rawValue), value(e.errorType), value(e.errorCode), value(e.errorMessage.map { String($0.prefix(2000)) }),
+            value(g.blockedBy?.rawValue), value(e.errorType), value(e.errorCode), value(e.errorMessage.map { $0.leading(2000) }),
             value(e.model), value(e.finishReason), value(e.inputTokens), value(e.outputTokens), value(e.totalTokens),
             value(e.cachedTokens), value(e.reasoningTokens), value(e.tokenSource), value(e.executionDurationMs),
-            value(e.timeToFirstTokenMs), String(e.requestPreview.prefix(1000)).databaseValue, value(g.responsePreview),
+            value(e.timeToFirstTokenMs), e.requestPreview.leading(1000).databaseValue, value(g.responsePreview),
             g.responseChars.databaseValue, value(e.traceID), value(e.spanCount),
         ]
     }
 
-    static func filterValues(_ requestID: String, _ filters: [FilterResult]) -> [[DatabaseValue]] {
+    /// The `gold_filter_results` rows of one request, one after the other.
+    static func filterValues(_ requestID: String, _ filters: [FilterResult]) -> [DatabaseValue] {
         let id = requestID.databaseValue
-        return filters.map { result in
-            [
-                id, result.stage.rawValue.databaseValue, result.category.databaseValue, (result.filtered ? 1 : 0).databaseValue,
-                value(result.severity), value(result.detected.map { $0 ? 1 : 0 }),
-            ]
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(filters.count * filterColumns.count)
+        for result in filters {
+            values.append(id)
+            values.append(result.stage.rawValue.databaseValue)
+            values.append(result.category.databaseValue)
+            values.append((result.filtered ? 1 : 0).databaseValue)
+            values.append(value(result.severity))
+            values.append(value(result.detected.map { $0 ? 1 : 0 }))
         }
+        return values
     }
 
     @inline(__always)
@@ -88,61 +94,49 @@ enum PipelineRows {
         return out
     }
 
-    /// Inserts rows with multi-row statements (`VALUES (…), (…), …`), binding each value with
-    /// SQLite's C API. GRDB's `StatementArguments` boxes every value in an existential and copies
-    /// the array; for the pipeline's ~10 rows per request that marshalling was a fifth of the
-    /// run's CPU, all of it on the writing thread.
-    static func insertMany(
-        _ rows: [[DatabaseValue]], into table: String, columns: [String], db: Database
-    ) throws {
-        guard !rows.isEmpty else { return }
-        let perStatement = max(1, 256 / columns.count)
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
+    /// Inserts rows with multi-row statements (`VALUES (…), (…), …`) bound through SQLite's C
+    /// API: GRDB's `StatementArguments` boxes every value in an existential and copies the array,
+    /// which for the pipeline's ~10 rows per request was a fifth of the run's CPU, all of it on
+    /// the writing thread. Each set holds whole rows (a multiple of `columns.count` values); the
+    /// sets' rows are inserted in order.
+    static func insertMany(_ sets: [PackedValues], into table: String, columns: [String], db: Database) throws {
+        let width = columns.count
+        var remaining = sets.reduce(0) { $0 + $1.count / width }
+        guard remaining > 0 else { return }
+        let perStatement = max(1, 256 / width)
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
         func statement(_ count: Int) throws -> OpaquePointer {
             let sql = "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: tuple, count: count).joined(separator: ",")
             return try db.cachedStatement(sql: sql).sqliteStatement
         }
         let full = try statement(perStatement)
-        var start = 0
-        while start < rows.count {
-            let count = min(perStatement, rows.count - start)
+        var setIndex = 0
+        var current = sets[0]
+        var valueIndex = 0
+        while remaining > 0 {
+            let count = min(perStatement, remaining)
             let handle = count == perStatement ? full : try statement(count)
             sqlite3_reset(handle)
-            var index: Int32 = 1
-            for row in rows[start..<(start + count)] {
-                for value in row {
-                    bind(value, to: handle, at: index)
-                    index += 1
+            var parameter: Int32 = 1
+            for _ in 0..<count {
+                while valueIndex + width > current.count {
+                    setIndex += 1
+                    current = sets[setIndex]
+                    valueIndex = 0
+                }
+                for _ in 0..<width {
+                    current.bind(valueIndex, to: handle, at: parameter)
+                    valueIndex += 1
+                    parameter += 1
                 }
             }
             let code = sqlite3_step(handle)
             sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
+            sqlite3_clear_bindings(handle)  // no binding may outlive the sets it points into
             guard code == SQLITE_DONE else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: table)
             }
-            start += count
-        }
-    }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    private static func bind(_ value: DatabaseValue, to handle: OpaquePointer, at index: Int32) {
-        switch value.storage {
-        case .null:
-            sqlite3_bind_null(handle, index)
-        case .int64(let number):
-            sqlite3_bind_int64(handle, index, number)
-        case .double(let number):
-            sqlite3_bind_double(handle, index, number)
-        case .string(var text):
-            text.withUTF8 { bytes in
-                // An empty buffer may have no address, which SQLite would bind as NULL.
-                guard !bytes.isEmpty else { _ = sqlite3_bind_text(handle, index, "", 0, transient); return }
-                _ = bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, Int32(bytes.count), transient) }
-            }
-        case .blob(let data):
-            data.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient) }
+            remaining -= count
         }
     }
 }
@@ -151,15 +145,15 @@ enum PipelineRows {
 /// across cores before the write transaction.
 struct PreparedRow: Sendable {
     let requestID: String
-    let silver: [DatabaseValue]
-    let gold: [DatabaseValue]
-    let filters: [[DatabaseValue]]
+    let silver: PackedValues
+    let gold: PackedValues
+    let filters: PackedValues
 
     init(_ row: BronzeRow) {
         let event = SilverParser.parse(row)
         requestID = event.requestID
-        silver = PipelineRows.silverValues(event)
-        gold = PipelineRows.goldValues(GoldClassifier.classify(event))
-        filters = PipelineRows.filterValues(event.requestID, event.filters)
+        silver = PackedValues(PipelineRows.silverValues(event))
+        gold = PackedValues(PipelineRows.goldValues(GoldClassifier.classify(event)))
+        filters = PackedValues(PipelineRows.filterValues(event.requestID, event.filters))
     }
 }

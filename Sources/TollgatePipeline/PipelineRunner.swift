@@ -37,6 +37,8 @@ public struct PipelineRunner: Sendable {
     static let cacheKiB = 65_536
     /// Parsed batches that may wait for the writer.
     static let writesInFlight = 2
+    /// Bronze rows read and parsed by one task.
+    static let rowsPerTask = 64
 
     let store: SQLiteStore
     let config: PipelineConfig
@@ -71,14 +73,14 @@ public struct PipelineRunner: Sendable {
             }
             var wroteEvent = false
             batches: while true {
-                let bronze = try store.pool.read { [cursor] db in try BronzeReader.batch(after: cursor, limit: config.batchSize, db: db) }
-                if bronze.isEmpty && wroteEvent { break }
-                let prepared = ParallelMap.map(bronze, PreparedRow.init)
+                let rowIDs = try store.pool.read { [cursor] db in try BronzeReader.rowIDs(after: cursor, limit: config.batchSize, db: db) }
+                if rowIDs.isEmpty && wroteEvent { break }
+                let prepared = try read(BronzeReader.ranges(of: rowIDs, after: cursor, size: Self.rowsPerTask))
                 if writes.count >= Self.writesInFlight {
                     guard let written = try writes.removeFirst().wait() else { break batches }  // another run took that batch
                     summary.add(written)
                 }
-                let batch = PipelineBatch(rows: prepared, lastRowID: bronze.last?.rowID, expectations: expectations, updateID: summary.updateID)
+                let batch = PipelineBatch(rows: prepared, lastRowID: rowIDs.last, expectations: expectations, updateID: summary.updateID)
                 let previous = writes.last
                 writes.append(BackgroundJob { [store, cursor] in
                     if let previous, try previous.wait() == nil { return nil }
@@ -87,9 +89,9 @@ public struct PipelineRunner: Sendable {
                         return try batch.write(into: db)
                     }
                 })
-                cursor = bronze.last?.rowID ?? cursor
+                cursor = rowIDs.last ?? cursor
                 wroteEvent = true
-                if bronze.count < config.batchSize { break }
+                if rowIDs.count < config.batchSize { break }
             }
             for job in writes {
                 guard let written = try job.wait() else { break }
@@ -105,6 +107,19 @@ public struct PipelineRunner: Sendable {
             throw failure
         }
         return summary
+    }
+
+    /// Reads and parses bronze rows, one range per task across cores: each task reads its rows
+    /// in a read transaction of its own (bronze rows are only ever appended, so every snapshot
+    /// agrees on them), and a row is freed by the thread that parsed it.
+    func read(_ ranges: [(after: Int64, through: Int64)]) throws -> [PreparedRow] {
+        let parts = ParallelMap.map(count: ranges.count) { [store] index in
+            Result { try store.pool.read { db in try BronzeReader.batch(after: ranges[index].after, through: ranges[index].through, db: db) }.map(PreparedRow.init) }
+        }
+        var rows: [PreparedRow] = []
+        rows.reserveCapacity(ranges.count * Self.rowsPerTask)
+        for part in parts { rows += try part.get() }
+        return rows
     }
 
     /// Every constraint must compile against its dataset before anything runs.

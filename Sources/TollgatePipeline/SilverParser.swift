@@ -16,7 +16,7 @@ public enum SilverParser {
             } else {
                 event.responseShape = "unparsable"
                 event.parseProblems.append("response is not valid JSON")
-                if bronze.statusCode >= 400 { event.errorBody = String(response.prefix(4096)) }
+                if bronze.statusCode >= 400 { event.errorBody = response.leading(4096) }
             }
         } else if bronze.loggingErrorCodes?.contains("MAX_RESPONSE_SIZE_EXCEEDED") == true {
             event.parseProblems.append("response not logged: MAX_RESPONSE_SIZE_EXCEEDED")

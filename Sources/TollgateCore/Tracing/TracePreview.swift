@@ -2,15 +2,15 @@
 public enum TracePreview {
     public static let limit = 1000
 
-    /// The last user message of a chat (`messages`) or Responses (`input`) body.
+    /// The last user message of a chat (`messages`) or Responses (`input`) body; the body itself
+    /// (cut) when it is not JSON. Only that message is built from the body.
     public static func request(_ body: String?) -> String {
-        guard let body, let json = try? JSONValue.parse(body) else { return String((body ?? "").prefix(limit)) }
-        if let input = json["input"]?.stringValue { return String(input.prefix(limit)) }
-        let items = json["messages"]?.arrayValue ?? json["input"]?.arrayValue ?? []
-        for item in items.reversed() where item["role"]?.stringValue == "user" {
-            return String(text(of: item["content"]).prefix(limit))
+        guard let body, let source = try? RequestPreviewSource.read(body) else { return (body ?? "").leading(limit) }
+        switch source {
+        case .input(let input): return input.leading(limit)
+        case .userContent(let content): return text(of: content).leading(limit)
+        case .none: return ""
         }
-        return ""
     }
 
     /// Text of a message `content`: a string, or the text parts of a list.
@@ -23,7 +23,7 @@ public enum TracePreview {
     /// deltas of a recorded stream, or an error message.
     public static func response(_ body: String?) -> String {
         guard let body, let json = try? JSONValue.parse(body) else { return "" }
-        return String(text(ofOutput: json).prefix(limit))
+        return text(ofOutput: json).leading(limit)
     }
 
     static func text(ofOutput json: JSONValue) -> String {

@@ -20,32 +20,34 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
 /// turn and builds a `DecodingError` for every miss, which made parsing the inference log's
 /// documents the pipeline's bottleneck; typed bodies still go through `JSONDecoder`.
 struct JSONParser {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
-    private static let maxDepth = 512
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    static let maxDepth = 512
 
     static func parse(_ input: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        let array = Array(input)
-        let result: Result<JSONValue, JSONParseError> = array.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(bytes: buffer)
-            do throws(JSONParseError) {
-                parser.skipWhitespace()
-                let value = try parser.value(depth: 0)
-                parser.skipWhitespace()
-                guard parser.index == buffer.count else { throw JSONParseError(code: .trailingCharacters, offset: parser.index) }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
-        }
+        // Native strings and arrays are read in place; anything else is copied once.
+        let result = input.withContiguousStorageIfAvailable(parse(buffer:)) ?? Array(input).withUnsafeBufferPointer(parse(buffer:))
         return try result.get()
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    static func parse(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+        var parser = JSONParser(bytes: buffer)
+        do throws(JSONParseError) {
+            parser.skipWhitespace()
+            let value = try parser.value(depth: 0)
+            parser.skipWhitespace()
+            guard parser.index == buffer.count else { throw JSONParseError(code: .trailingCharacters, offset: parser.index) }
+            return .success(value)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -54,11 +56,11 @@ struct JSONParser {
         }
     }
 
-    private func fail(_ code: JSONParseError.Code) -> JSONParseError {
+    func fail(_ code: JSONParseError.Code) -> JSONParseError {
         JSONParseError(code: index >= bytes.count ? .unexpectedEnd : code, offset: index)
     }
 
-    private mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < Self.maxDepth else { throw fail(.tooDeep) }
         guard index < bytes.count else { throw fail(.unexpectedEnd) }
         switch bytes[index] {
@@ -72,7 +74,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
+    mutating func literal(_ word: StaticString, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail(.unexpectedEnd) }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
@@ -83,61 +85,19 @@ struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var object = JSONObject(capacity: 8)
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(object)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail(.unexpectedCharacter) }
-            let key = try string()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail(.unexpectedCharacter) }
-            index += 1
-            skipWhitespace()
-            object[key] = try value(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw fail(.unexpectedEnd) }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(object)
-            } else {
-                throw fail(.unexpectedCharacter)
-            }
-        }
+        try members { parser, key throws(JSONParseError) in object[key] = try parser.value(depth: depth + 1) }
+        return .object(object)
     }
 
     private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var items: [JSONValue] = []
         items.reserveCapacity(4)
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(items)
-        }
-        while true {
-            skipWhitespace()
-            items.append(try value(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw fail(.unexpectedEnd) }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(items)
-            } else {
-                throw fail(.unexpectedCharacter)
-            }
-        }
+        try elements { parser throws(JSONParseError) in items.append(try parser.value(depth: depth + 1)) }
+        return .array(items)
     }
 
-    private mutating func string() throws(JSONParseError) -> String {
+    mutating func string() throws(JSONParseError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -198,7 +158,7 @@ struct JSONParser {
         return Array(String(Character(scalar)).utf8)
     }
 
-    private mutating func hex4() throws(JSONParseError) -> UInt32 {
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw fail(.unexpectedEnd) }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -216,7 +176,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func number() throws(JSONParseError) -> JSONValue {
+    mutating func number() throws(JSONParseError) -> JSONValue {
         let start = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { throw fail(.unexpectedCharacter) }

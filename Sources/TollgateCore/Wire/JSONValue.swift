@@ -106,7 +106,8 @@ public struct JSONObject: Sendable, Equatable {
     public var keys: [String] { members.map(\.key) }
     public var isEmpty: Bool { members.isEmpty }
     public var count: Int { members.count }
-    public var pairs: [(String, JSONValue)] { members.map { ($0.key, $0.value) } }
+    /// The members in order (the stored array itself: no copy).
+    public var pairs: [(key: String, value: JSONValue)] { members }
 
     private func position(of key: String) -> Int? {
         if let index { return index[key] }
