@@ -1,47 +1,73 @@
 import Foundation
-import Synchronization
 
-/// Runs independent pieces of a batch across the machine's cores, handed out one at a time as
-/// workers free up, so that a run of heavy pieces does not leave a core idle.
+/// Threads that run the pieces of a batch, handed out one at a time as threads free up (so a
+/// run of heavy pieces does not leave a core idle), for the length of one pipeline run.
 ///
-/// The workers are threads of their own, started for the call and run at a lower priority
-/// (nice 10): the batch before is being written meanwhile, and the writing thread is the one
-/// the whole run waits for, so it must not get only a third of the two cores the workers
-/// share with it. A worker's priority ends with the worker, so nothing else in the process is
-/// slowed down.
-enum ParallelMap {
-    static let workerNice: Int32 = 10
+/// They run at a lower priority (nice 10): the batch before is being written meanwhile, and the
+/// writing thread is the one the whole run waits for, so it must not get only a third of the two
+/// cores it shares with them. The priority belongs to these threads only, and they end with
+/// `stop()`, so nothing else in the process is slowed down.
+final class WorkerThreads: @unchecked Sendable {
+    static let nice: Int32 = 10
+
+    // `@unchecked Sendable`: every field below is read and written with `condition` held.
+    private let condition = NSCondition()
+    private var body: (@Sendable (Int) -> Void)?
+    private var count = 0
+    private var next = 0
+    private var running = 0
+    private var stopped = false
+    let threads: Int
+
+    /// One thread per core; none on a single core, where `map` runs on the caller.
+    init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.threads = threads > 1 ? threads : 0
+        for _ in 0..<self.threads { Thread { [self] in work() }.start() }
+    }
+
+    /// Ends the threads (each holds the object until then).
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
 
     /// Results of `transform(0)`, `transform(1)`, … `transform(count - 1)`, in that order.
-    static func map<Output: Sendable>(count: Int, _ transform: @escaping @Sendable (Int) -> Output) -> [Output] {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, count)
-        guard workers > 1 else { return (0..<count).map(transform) }
+    func map<Output: Sendable>(count: Int, _ transform: @escaping @Sendable (Int) -> Output) -> [Output] {
+        guard threads > 0, count > 1 else { return (0..<count).map(transform) }
         let results = ResultSlots<Output>(count: count)
-        let next = TaskCounter()
-        let done = DispatchGroup()
-        for _ in 0..<workers {
-            done.enter()
-            let thread = Thread {
-                #if os(Linux)
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.workerNice)  // Linux: this thread only
-                #endif
-                while let index = next.take(below: count) { results.set(index, transform(index)) }
-                done.leave()
-            }
-            thread.start()
-        }
-        done.wait()
+        condition.lock()
+        body = { index in results.set(index, transform(index)) }
+        self.count = count
+        next = 0
+        condition.broadcast()
+        while next < count || running > 0 { condition.wait() }
+        body = nil
+        condition.unlock()
         return results.values
     }
-}
 
-/// Hands out indices `0, 1, 2, …` to concurrent workers.
-final class TaskCounter: Sendable {
-    private let next = Atomic<Int>(0)
-
-    func take(below count: Int) -> Int? {
-        let index = next.add(1, ordering: .relaxed).oldValue
-        return index < count ? index : nil
+    private func work() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.nice)  // Linux: this thread only
+        #endif
+        condition.lock()
+        while !stopped {
+            guard let body, next < count else {
+                condition.wait()
+                continue
+            }
+            let index = next
+            next += 1
+            running += 1
+            condition.unlock()
+            body(index)
+            condition.lock()
+            running -= 1
+            if next >= count && running == 0 { condition.broadcast() }
+        }
+        condition.unlock()
     }
 }
 

@@ -71,11 +71,13 @@ public struct PipelineRunner: Sendable {
                 for job in writes { _ = try? job.wait() }  // never leave a write running behind an error
                 try? store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
             }
+            let workers = WorkerThreads()
+            defer { workers.stop() }
             var wroteEvent = false
             batches: while true {
                 let rowIDs = try store.pool.read { [cursor] db in try BronzeReader.rowIDs(after: cursor, limit: config.batchSize, db: db) }
                 if rowIDs.isEmpty && wroteEvent { break }
-                let prepared = try read(BronzeReader.ranges(of: rowIDs, after: cursor, size: Self.rowsPerTask))
+                let prepared = try read(BronzeReader.ranges(of: rowIDs, after: cursor, size: Self.rowsPerTask), on: workers)
                 if writes.count >= Self.writesInFlight {
                     guard let written = try writes.removeFirst().wait() else { break batches }  // another run took that batch
                     summary.add(written)
@@ -112,8 +114,8 @@ public struct PipelineRunner: Sendable {
     /// Reads and parses bronze rows, one range per task across cores: each task reads its rows
     /// in a read transaction of its own (bronze rows are only ever appended, so every snapshot
     /// agrees on them), and a row is freed by the thread that parsed it.
-    func read(_ ranges: [(after: Int64, through: Int64)]) throws -> [PreparedRow] {
-        let parts = ParallelMap.map(count: ranges.count) { [store] index in
+    func read(_ ranges: [(after: Int64, through: Int64)], on workers: WorkerThreads) throws -> [PreparedRow] {
+        let parts = workers.map(count: ranges.count) { [store] index in
             Result { try store.pool.read { db in try BronzeReader.batch(after: ranges[index].after, through: ranges[index].through, db: db) }.map(PreparedRow.init) }
         }
         var rows: [PreparedRow] = []

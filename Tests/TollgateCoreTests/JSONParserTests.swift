@@ -24,6 +24,19 @@ struct JSONParserTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
     }
 
+    @Test func longStringsAreReadWhateverTheOffsetOfTheirSpecialBytes() throws {
+        for offset in 0..<20 {
+            let plain = String(repeating: "a", count: offset)
+            let document = #"[""# + plain + #"é\"\u00e9"# + plain + #"\n"# + plain + #""]"#
+            #expect(try JSONValue.parse(document)[0]?.stringValue == plain + "é\"é" + plain + "\n" + plain)
+            let control = "[\"" + plain + "\u{01}" + plain + "\"]"
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(control) }
+            #expect(throws: JSONParseError.self) { try RequestPreviewSource.read(#"{"messages":"# + control + "}") }
+            let unterminated = #"{"messages":[""# + plain + "é" + plain
+            #expect(throws: JSONParseError.self) { try RequestPreviewSource.read(unterminated) }
+        }
+    }
+
     @Test func duplicateKeysKeepTheLastValue() throws {
         #expect(try JSONValue.parse(#"{"k":1,"k":2}"#)["k"]?.intValue == 2)
     }

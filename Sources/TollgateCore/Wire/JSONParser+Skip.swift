@@ -72,7 +72,9 @@ extension JSONParser {
 
     private mutating func skipString() throws(JSONParseError) {
         index += 1
-        while index < bytes.count {
+        while true {
+            skipPlainStringBytes()
+            guard index < bytes.count else { throw fail(.unexpectedEnd) }
             switch bytes[index] {
             case UInt8(ascii: "\""):
                 index += 1
@@ -97,7 +99,6 @@ extension JSONParser {
                 index += 1
             }
         }
-        throw fail(.unexpectedEnd)
     }
 }
 

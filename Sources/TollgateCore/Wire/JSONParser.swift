@@ -101,6 +101,7 @@ struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes.
+        skipPlainStringBytes()
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -142,6 +143,22 @@ struct JSONParser {
             }
         }
         throw fail(.unexpectedEnd)
+    }
+
+    /// Moves `index` over string bytes that need no attention (no quote, backslash or control
+    /// character), eight at a time: prompts and replies are long runs of plain text.
+    mutating func skipPlainStringBytes() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // Per byte, the high bit is set where the byte is zero (after the XOR) or below 0x20.
+            let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if found & (ones &* 0x80) != 0 { return }
+            index += 8
+        }
     }
 
     /// `\uXXXX` (after the `u`), joining surrogate pairs; returns the UTF-8 bytes.
