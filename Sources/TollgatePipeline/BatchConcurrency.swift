@@ -33,7 +33,8 @@ final class WorkerThreads: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Results of `transform(0)`, `transform(1)`, … `transform(count - 1)`, in that order.
+    /// Results of `transform(0)`, `transform(1)`, … `transform(count - 1)`, in that order. One
+    /// caller at a time (the run's own loop).
     func map<Output: Sendable>(count: Int, _ transform: @escaping @Sendable (Int) -> Output) -> [Output] {
         guard threads > 0, count > 1 else { return (0..<count).map(transform) }
         let results = ResultSlots<Output>(count: count)

@@ -28,6 +28,15 @@ enum Fixtures {
         var codes = "[]"
     }
 
+    /// `count` rows cycling through the five cases, ids made unique with `tag` and the index.
+    static func cycledCases(_ count: Int, tag: String) -> [Row] {
+        (0..<count).map { index in
+            var row = fiveCases[index % 5]
+            row.id += "-\(tag)\(index)"
+            return row
+        }
+    }
+
     static let fiveCases: [Row] = [
         Row(id: "predict-valid", response: chatCompletion),
         Row(id: "predict-blocked", status: 400, response: promptBlocked),

@@ -172,13 +172,7 @@ struct PipelineTests {
     /// Batches big enough to be parsed on several cores keep every row and its classification.
     @Test func largeBatchesKeepEveryRow() throws {
         let store = try Fixtures.store()
-        var rows: [Fixtures.Row] = []
-        for index in 0..<1500 {
-            var row = Fixtures.fiveCases[index % 5]
-            row.id += "-\(index)"
-            rows.append(row)
-        }
-        try Fixtures.insert(rows, into: store)
+        try Fixtures.insert(Fixtures.cycledCases(1500, tag: ""), into: store)
         let summary = try runner(store, PipelineConfig(batchSize: 1200)).run()
         #expect(summary.inputRows == 1500)
         let counts = try store.pool.read { db in
@@ -192,13 +186,7 @@ struct PipelineTests {
     /// neither lose nor repeat a row, and each batch still ends where the checkpoint says.
     @Test func gapsInBronzeRowidsLoseNothing() throws {
         let store = try Fixtures.store()
-        var rows: [Fixtures.Row] = []
-        for index in 0..<1000 {
-            var row = Fixtures.fiveCases[index % 5]
-            row.id += "-gap-\(index)"
-            rows.append(row)
-        }
-        try Fixtures.insert(rows, into: store)
+        try Fixtures.insert(Fixtures.cycledCases(1000, tag: "gap-"), into: store)
         try store.pool.write { db in try db.execute(sql: "DELETE FROM inference_table WHERE rowid % 7 = 0 OR rowid BETWEEN 300 AND 450") }
         let expected = try store.pool.read { db in try String.fetchSet(db, sql: "SELECT request_id FROM inference_table") }
         let summary = try runner(store, PipelineConfig(batchSize: 250)).run()
