@@ -165,11 +165,20 @@ struct GatewayBuilder: Sendable {
 final class LiveEndpoints: Sendable {
     let config: GatewayConfig
     private let endpoints = Mutex<[String: EndpointRuntime]>([:])
+    /// Tool servers of retired entities, kept until their requests in flight are done.
+    private let draining = Mutex<[ObjectIdentifier: AgentToolbox]>([:])
 
     init(config: GatewayConfig) { self.config = config }
 
     /// A snapshot of the gateway as it is now.
     var current: Gateway { Gateway(config: config, endpoints: endpoints.withLock { $0 }) }
+
+    /// Every toolbox that may still hold running servers: the live entities' and the draining.
+    var toolboxes: [AgentToolbox] { current.toolboxes + draining.withLock { Array($0.values) } }
+
+    func beginDraining(_ toolbox: AgentToolbox) { draining.withLock { $0[ObjectIdentifier(toolbox)] = toolbox } }
+
+    func endDraining(_ toolbox: AgentToolbox) { _ = draining.withLock { $0.removeValue(forKey: ObjectIdentifier(toolbox)) } }
 
     func endpoint(_ name: String) -> EndpointRuntime? { endpoints.withLock { $0[name] } }
 

@@ -59,7 +59,7 @@ public final class GatewayRuntime: Sendable {
         services.append(WALCheckpointer(store: store))
         // Before the application: model processes stop after the requests in flight finished.
         services.append(LocalModelSupervisor(registry: localModels, live: live, costs: costs, pricing: config.pricing, logger: logger))
-        services.append(ToolHost(toolboxes: { live.current.toolboxes }, logger: logger))
+        services.append(ToolHost(toolboxes: { live.toolboxes }, logger: logger))
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
         if let exporter { services.append(exporter) }
         if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }

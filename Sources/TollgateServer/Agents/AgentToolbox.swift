@@ -14,6 +14,11 @@ actor AgentToolbox {
     private var catalog: [String: MCPSession] = [:]
     private var definitions: [JSONValue] = []
     private var connected = false
+    /// The connection being made: callers that arrive meanwhile (warm-up and a first request,
+    /// several first requests) wait for it instead of starting the servers again.
+    private var connecting: Task<Result<Void, ToolError>, Never>?
+    /// Set by `shutdown()`, for good: a late caller must not start servers nobody will stop.
+    private var stopped = false
 
     init(servers: [MCPServerConfig], logger: Logger, callTimeout: Duration = .seconds(30)) {
         self.servers = servers
@@ -45,6 +50,7 @@ actor AgentToolbox {
     }
 
     func shutdown() async {
+        stopped = true
         for session in sessions { await session.shutdown() }
         sessions = []
         catalog = [:]
@@ -53,6 +59,20 @@ actor AgentToolbox {
 
     private func connectIfNeeded() async throws(ToolError) {
         guard !connected else { return }
+        let task: Task<Result<Void, ToolError>, Never>
+        if let connecting {
+            task = connecting
+        } else {
+            task = Task { await self.connect() }
+            connecting = task
+        }
+        let result = await task.value
+        if connecting == task { connecting = nil }  // a failed attempt is retried by the next caller
+        try result.get()
+    }
+
+    private func connect() async -> Result<Void, ToolError> {
+        guard !stopped else { return .failure(Self.stoppedError) }
         var started: [MCPSession] = []
         var catalog: [String: MCPSession] = [:]
         var definitions: [JSONValue] = []
@@ -68,13 +88,20 @@ actor AgentToolbox {
             }
         } catch {
             for session in started { await session.shutdown() }
-            throw error
+            return .failure(error)
+        }
+        guard !stopped else {  // shut down while the servers were starting
+            for session in started { await session.shutdown() }
+            return .failure(Self.stoppedError)
         }
         sessions = started
         self.catalog = catalog
         self.definitions = definitions
         connected = true
+        return .success(())
     }
+
+    private static let stoppedError = ToolError(code: .startFailed, message: "the agent's tool servers were stopped")
 
     static func definition(_ tool: Tool) -> JSONValue {
         let schema = (try? JSONEncoder().encode(tool.inputSchema)).flatMap { try? JSONValue.parse($0) } ?? ["type": "object"]

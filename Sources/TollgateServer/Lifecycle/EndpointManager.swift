@@ -260,10 +260,15 @@ actor EndpointManager {
         let holding = entities.filter { $0.toolbox != nil || $0.localModel != nil }
         guard !holding.isEmpty else { return }
         let registry = builder.localModels
-        Task {
+        // Registered so that a gateway shutting down meanwhile stops these servers too.
+        for toolbox in holding.compactMap(\.toolbox) { live.beginDraining(toolbox) }
+        Task { [live] in
             for entity in holding {
                 while entity.activity.inFlight > 0 { try? await Task.sleep(for: .milliseconds(50)) }
-                await entity.toolbox?.shutdown()
+                if let toolbox = entity.toolbox {
+                    await toolbox.shutdown()
+                    live.endDraining(toolbox)
+                }
                 if let local = entity.localModel {
                     await local.shutdown()
                     registry.remove(local)

@@ -85,6 +85,10 @@ actor LocalModelServer {
         let base = "http://127.0.0.1:\(port)"
         let deadline = ContinuousClock.now + .milliseconds(Int64(config.startupTimeoutSeconds * 1000))
         while ContinuousClock.now < deadline {
+            if Task.isCancelled {  // `stop(abortingStart: true)`: the gateway stops or the entity was retired
+                await terminate(child)
+                throw UpstreamError(code: .connectFailed, message: "local model \(label) was stopped while starting")
+            }
             guard child.isRunning else {
                 throw UpstreamError(code: .connectFailed, message: "local model \(label) exited while starting: \(logTail())")
             }
@@ -101,9 +105,17 @@ actor LocalModelServer {
         throw UpstreamError(code: .timeout, message: "local model \(label) did not answer its health check within \(Int(config.startupTimeoutSeconds)) s: \(logTail())")
     }
 
-    /// Stops the process (SIGTERM, then SIGKILL after 5 s).
-    func stop() async {
-        if let starting { _ = try? await starting.value }
+    /// Stops the process (SIGTERM, then SIGKILL after 5 s). A start in progress is waited for,
+    /// or, with `abortingStart` (the gateway stops, the entity was retired), cut short: its
+    /// waiting requests get an error instead of the stop waiting up to the startup timeout.
+    func stop(abortingStart: Bool = false) async {
+        if let starting {
+            if abortingStart {
+                stopping = true
+                starting.cancel()
+            }
+            _ = try? await starting.value
+        }
         guard let child = process else { return }
         stopping = true
         url.clear()
