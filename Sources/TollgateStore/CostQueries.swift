@@ -51,14 +51,14 @@ public struct CostQueries: Sendable {
 
     public init(store: SQLiteStore) { pool = store.pool }
 
-    public func report(by grouping: CostGrouping, since: String? = nil) throws -> CostReport {
+    public func report(by grouping: CostGrouping, since: String? = nil) async throws -> CostReport {
         let (usageKey, computeKey): (String, String) = switch grouping {
         case .endpoint: ("endpoint_name", "endpoint_name")
         case .version: ("endpoint_name || '/' || COALESCE(served_entity_name, '(none)')", "endpoint_name || '/' || entity_name")
         case .requester: ("COALESCE(requester, '(anonymous)')", "'(compute, no requester)'")
         case .day: ("substr(request_time, 1, 10)", "substr(sampled_at, 1, 10)")
         }
-        return try pool.read { db in
+        return try await pool.read { db in
             var rows: [String: CostRow] = [:]
             let usage = try Row.fetchAll(
                 db,
@@ -102,8 +102,8 @@ public struct CostQueries: Sendable {
     }
 
     /// Compute cost per entity of one endpoint.
-    public func computeCostByEntity(endpoint: String) throws -> [String: Double] {
-        try pool.read { db in
+    public func computeCostByEntity(endpoint: String) async throws -> [String: Double] {
+        try await pool.read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT entity_name, COALESCE(SUM(cost_usd), 0) AS cost FROM compute_usage WHERE endpoint_name = ? GROUP BY entity_name",
                 arguments: [endpoint]
@@ -116,8 +116,8 @@ public struct CostQueries: Sendable {
     public func recordCompute(
         endpoint: String, entity: String, servedEntityID: String, at date: Date, intervalSeconds: Double, cpuSeconds: Double,
         rssBytes: Int, running: Bool, costUSD: Double?
-    ) throws {
-        try pool.write { db in
+    ) async throws {
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO compute_usage (endpoint_name, entity_name, served_entity_id, sampled_at, interval_seconds, cpu_seconds, rss_bytes, running, cost_usd)

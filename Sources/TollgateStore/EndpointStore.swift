@@ -143,9 +143,10 @@ public struct EndpointStore: Sendable {
         }
     }
 
-    /// Requests and token cost per served entity of an endpoint.
-    public func usage(_ name: String) throws -> [String: EntityUsage] {
-        try pool.read { db in
+    /// Requests and token cost per served entity of an endpoint. Async: it aggregates the usage
+    /// log, which grows with traffic, and must not hold the thread of the caller.
+    public func usage(_ name: String) async throws -> [String: EntityUsage] {
+        try await pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """

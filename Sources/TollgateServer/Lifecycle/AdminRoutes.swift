@@ -103,8 +103,8 @@ struct AdminRoutes: Sendable {
     func versions(_ stored: StoredEndpoint) async throws -> JSONValue {
         let name = stored.definition.name
         let traffic = TrafficShares(stored.definition)
-        let usage = try store.usage(name)
-        let compute = try costs.computeCostByEntity(endpoint: name)
+        let usage = try await store.usage(name)
+        let compute = try await costs.computeCostByEntity(endpoint: name)
         let runtime = live.endpoint(name)
         let now = Date()
         var rows: [JSONValue] = []

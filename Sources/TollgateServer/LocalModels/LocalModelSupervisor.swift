@@ -95,7 +95,7 @@ final class ComputeMeter: Sendable {
         guard status.running > 0 || cpu > 0 else { return }
         let price = pricing.computePrice(localModel: handle.entity.name, handle.modelName)
         let gbSeconds = Double(status.rssBytes) / 1_000_000_000 * interval
-        try? costs.recordCompute(
+        try? await costs.recordCompute(
             endpoint: handle.endpointName, entity: handle.entity.name, servedEntityID: handle.entity.servedEntityID, at: now,
             intervalSeconds: interval, cpuSeconds: cpu, rssBytes: status.rssBytes, running: status.running > 0,
             costUSD: price?.computeCost(cpuSeconds: cpu, gbSeconds: gbSeconds)
