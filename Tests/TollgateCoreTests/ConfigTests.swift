@@ -157,6 +157,31 @@ struct ConfigTests {
         #expect(error.description == "providers[0].api_key: environment variable SECRET_KEY is not set")
     }
 
+    /// Tool-server `env` keeps its references as written (resolved when the server starts), so
+    /// the secrets it carries are not stored with the endpoint; an unset variable is still an error.
+    @Test func toolServerEnvironmentKeepsItsReferences() throws {
+        let text = """
+            providers: [{name: sim, kind: simulator}]
+            endpoints:
+              - name: agent
+                config:
+                  served_entities:
+                    - name: agent-v1
+                      agent:
+                        instructions: Help.
+                        model: {provider: sim, name: gpt-sim}
+                        tools: [{mcp: {command: [python3, tool.py], env: {TOKEN: "${TOOL_TOKEN}", MODE: plain}}}]
+            """
+        let config = try ConfigLoader(environment: ["TOOL_TOKEN": "secret-value"]).load(yaml: text)
+        let env = config.endpoints[0].config.servedEntities[0].agent?.tools.first?.mcp.env
+        #expect(env == ["TOKEN": "${TOOL_TOKEN}", "MODE": "plain"])
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader(environment: [:]).load(yaml: text) }
+        #expect(error.issues == [
+            ConfigIssue(path: "endpoints[0].config.served_entities[0].agent.tools[0].mcp.env.TOKEN", message: "environment variable TOOL_TOKEN is not set"),
+        ])
+        #expect(EnvironmentReferences.expand("${TOOL_TOKEN}-${NONE:-x}", environment: ["TOOL_TOKEN": "v"]) == .success("v-x"))
+    }
+
     @Test func unterminatedReferenceIsReported() throws {
         let text = yaml(provider: """
               - name: p

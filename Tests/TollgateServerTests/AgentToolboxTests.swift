@@ -30,6 +30,25 @@ struct AgentToolboxTests {
         await toolbox.shutdown()
     }
 
+    @Test func environmentReferencesAreResolvedWhenTheServerStarts() async throws {
+        let seen = FileManager.default.temporaryDirectory.appendingPathComponent("toolbox-env-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: seen) }
+        let command = ["sh", "-c", "echo \"$GREETING\" >> \"$0\"; exec python3 \"$1\"", seen.path, AgentToolTests.serverScript]
+        let resolved = AgentToolbox(
+            servers: [MCPServerConfig(command: command, env: ["GREETING": "${TOLLGATE_TEST_UNSET_VARIABLE:-hello from the default}"])],
+            logger: Logger(label: "toolbox-test")
+        )
+        _ = try await resolved.toolDefinitions()
+        await resolved.shutdown()
+        #expect(try String(contentsOf: seen, encoding: .utf8) == "hello from the default\n")
+
+        let unresolved = AgentToolbox(
+            servers: [MCPServerConfig(command: command, env: ["GREETING": "${TOLLGATE_TEST_UNSET_VARIABLE}"])], logger: Logger(label: "toolbox-test")
+        )
+        let error = try await #require(throws: ToolError.self) { try await unresolved.toolDefinitions() }
+        #expect(error.message.contains("TOLLGATE_TEST_UNSET_VARIABLE is not set"))
+    }
+
     @Test func aStoppedToolboxStartsNothingMore() async throws {
         let starts = FileManager.default.temporaryDirectory.appendingPathComponent("toolbox-starts-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: starts) }

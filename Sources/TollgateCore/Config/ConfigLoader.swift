@@ -39,12 +39,15 @@ public struct ConfigLoader: Sendable {
         return config
     }
 
-    /// Replaces `${NAME}` and `${NAME:-default}` in every scalar.
+    /// Replaces `${NAME}` and `${NAME:-default}` in every scalar but those kept as written
+    /// (`EnvironmentReferences.isDeferred`).
     private func substitute(_ node: Node, path: String, issues: inout [ConfigIssue]) -> Node {
         switch node {
         case .scalar(let scalar):
             guard scalar.string.contains("${") else { return node }
             guard let value = expand(scalar.string, path: path, issues: &issues) else { return node }
+            // Checked now (an unset variable is a configuration error), resolved where used.
+            if EnvironmentReferences.isDeferred(path: path) { return node }
             return Node(value, .implicit, scalar.style)
         case .mapping(let mapping):
             var pairs: [(Node, Node)] = []
@@ -62,28 +65,13 @@ public struct ConfigLoader: Sendable {
     }
 
     private func expand(_ text: String, path: String, issues: inout [ConfigIssue]) -> String? {
-        var result = ""
-        var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            result += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                issues.append(ConfigIssue(path: path, message: "unterminated ${ reference"))
-                return nil
-            }
-            let reference = rest[start.upperBound..<end]
-            let parts = reference.split(separator: ":-", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0])
-            if let value = environment[name], !value.isEmpty {
-                result += value
-            } else if parts.count == 2 {
-                result += parts[1]
-            } else {
-                issues.append(ConfigIssue(path: path, message: "environment variable \(name) is not set"))
-                return nil
-            }
-            rest = rest[rest.index(after: end)...]
+        switch EnvironmentReferences.expand(text, environment: environment) {
+        case .success(let value):
+            return value
+        case .failure(let problem):
+            issues.append(ConfigIssue(path: path, message: problem.message))
+            return nil
         }
-        return result + rest
     }
 
     public static func issue(for error: DecodingError) -> ConfigIssue {

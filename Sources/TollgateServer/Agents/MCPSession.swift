@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MCP
 import SystemPackage
+import TollgateCore
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,16 @@ actor MCPSession {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
         if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            // `${NAME}` references were kept as written in the endpoint definition: resolved here.
+            let inherited = ProcessInfo.processInfo.environment
+            var resolved = inherited
+            for (name, value) in environment {
+                switch EnvironmentReferences.expand(value, environment: inherited) {
+                case .success(let text): resolved[name] = text
+                case .failure(let problem): throw ToolError(code: .startFailed, message: "cannot start \(label): env \(name): \(problem.message)")
+                }
+            }
+            process.environment = resolved
         }
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
