@@ -26,10 +26,8 @@ struct AgentProvider: ChatProvider {
             return try await driver.start()
         }
         while true {
-            let reply = try await call(target, body: conversation.nextRequest(stream: false), requestID: request.requestID, stream: false)
-            guard case .complete(200..<300, let body) = reply,
-                  let completion = try? JSONValue.parse(body.readableBytesView),
-                  let message = completion["choices"]?[0]?["message"],
+            let (reply, completion) = try await call(target, body: conversation.nextRequest(stream: false), requestID: request.requestID, stream: false)
+            guard let message = completion?["choices"]?[0]?["message"],
                   let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty, conversation.canCallTools
             else { return reply }
             conversation.append(assistant: message)
@@ -37,8 +35,11 @@ struct AgentProvider: ChatProvider {
         }
     }
 
-    /// One model call, traced, with the error policy applied.
-    func call(_ target: (any ChatProvider, String), body: JSONObject, requestID: String, stream: Bool) async throws(UpstreamError) -> UpstreamReply {
+    /// One model call, traced, with the error policy applied; a successful whole reply comes
+    /// with its parsed body (parsed once, for the trace's usage and the caller's tool calls).
+    func call(
+        _ target: (any ChatProvider, String), body: JSONObject, requestID: String, stream: Bool
+    ) async throws(UpstreamError) -> (reply: UpstreamReply, completion: JSONValue?) {
         let (provider, upstreamModel) = target
         let bodyText = JSONValue.object(body).jsonText
         let start = TraceIDs.nowNanos()
@@ -50,26 +51,27 @@ struct AgentProvider: ChatProvider {
                 parent: trace.rootSpanID, start: start, inputs: bodyText, outputs: nil, usage: nil,
                 error: ("UpstreamError.\(error.code.rawValue)", error.rawBody ?? error.message), upstreamModel: upstreamModel, stream: stream
             )
-            if case .respond(let text) = agent.onModelError { return AgentReplies.canned(text, stream: stream, model: upstreamModel) }
+            if case .respond(let text) = agent.onModelError { return (AgentReplies.canned(text, stream: stream, model: upstreamModel), nil) }
             throw error
         }
         switch reply {
         case .complete(let status, let responseBody):
             let text = String(buffer: responseBody)
             let ok = (200..<300).contains(status)
-            let usage = ok ? (try? JSONValue.parse(text))?["usage"].flatMap(TokenEstimator.reported(in:)) : nil
+            let completion = ok ? try? JSONValue.parse(text) : nil
+            let usage = completion?["usage"].flatMap(TokenEstimator.reported(in:))
             trace.addModelCall(
                 parent: trace.rootSpanID, start: start, inputs: bodyText, outputs: ok ? text : nil,
                 usage: usage.map { TokenCounts(input: $0.input, output: $0.output) },
                 error: ok ? nil : ("HTTPError \(status)", text), upstreamModel: upstreamModel, stream: stream
             )
             if !ok, case .respond(let message) = agent.onModelError {
-                return AgentReplies.canned(message, stream: stream, model: upstreamModel)
+                return (AgentReplies.canned(message, stream: stream, model: upstreamModel), nil)
             }
-            return reply
+            return (reply, completion)
         case .stream(let chunks):
             let span = StreamSpan(trace: trace, parent: trace.rootSpanID, start: start, inputs: bodyText, upstreamModel: upstreamModel)
-            return .stream(span.watching(chunks))
+            return (.stream(span.watching(chunks)), nil)
         }
     }
 

@@ -25,7 +25,7 @@ final class AgentStreamDriver: @unchecked Sendable {
 
     /// The first model call's reply: a stream driven by this driver, or the call's error.
     func start() async throws(UpstreamError) -> UpstreamReply {
-        let reply = try await provider.call(target, body: conversation.nextRequest(stream: true), requestID: requestID, stream: true)
+        let (reply, _) = try await provider.call(target, body: conversation.nextRequest(stream: true), requestID: requestID, stream: true)
         guard case .stream(let chunks) = reply else { return reply }
         current = chunks
         return .stream(UpstreamChunkStream { () async throws(UpstreamError) -> UpstreamChunk? in try await self.next() })
@@ -81,7 +81,7 @@ final class AgentStreamDriver: @unchecked Sendable {
         toolCalls = [:]
         stepText = ""
         firstStep = false
-        let reply = try await provider.call(target, body: conversation.nextRequest(stream: true), requestID: requestID, stream: true)
+        let (reply, _) = try await provider.call(target, body: conversation.nextRequest(stream: true), requestID: requestID, stream: true)
         switch reply {
         case .stream(let chunks):
             current = chunks
