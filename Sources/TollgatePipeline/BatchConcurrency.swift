@@ -19,8 +19,10 @@ final class WorkerThreads: @unchecked Sendable {
     private var stopped = false
     let threads: Int
 
-    /// One thread per core; none on a single core, where `map` runs on the caller.
-    init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// One thread per core, at most four (each holds one of the store's five reader connections
+    /// while it reads, and the gateway's own reads need one); none on a single core, where
+    /// `map` runs on the caller.
+    init(threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 4)) {
         self.threads = threads > 1 ? threads : 0
         for _ in 0..<self.threads { Thread { [self] in work() }.start() }
     }

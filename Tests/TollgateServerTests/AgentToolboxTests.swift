@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import TollgateCore
+import TollgateProviders
 
 @testable import TollgateServer
 
@@ -49,6 +50,25 @@ struct AgentToolboxTests {
         #expect(error.message.contains("TOLLGATE_TEST_UNSET_VARIABLE is not set"))
     }
 
+    @Test func aShutdownDuringTheFirstConnectionStopsWhatItStarted() async throws {
+        let pids = FileManager.default.temporaryDirectory.appendingPathComponent("toolbox-pids-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: pids) }
+        let command = ["sh", "-c", "echo $$ >> \"$0\"; sleep 1; exec python3 \"$1\"", pids.path, AgentToolTests.serverScript]
+        let toolbox = AgentToolbox(servers: [MCPServerConfig(command: command)], logger: Logger(label: "toolbox-test"))
+        let first = Task { () -> Bool in (try? await toolbox.toolDefinitions()) != nil }
+        var pid: Int32?
+        while pid == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            pid = ((try? String(contentsOf: pids, encoding: .utf8)) ?? "").split(separator: "\n").first.flatMap { Int32($0) }
+        }
+        async let one: Void = toolbox.shutdown()
+        async let two: Void = toolbox.shutdown()
+        _ = await (one, two)
+        #expect(kill(try #require(pid), 0) == -1)  // both shutdowns returned after the server exited
+        #expect(await first.value == false)
+        #expect(Self.startCount(pids) == 1)
+    }
+
     @Test func aStoppedToolboxStartsNothingMore() async throws {
         let starts = FileManager.default.temporaryDirectory.appendingPathComponent("toolbox-starts-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: starts) }
@@ -82,10 +102,11 @@ struct LocalModelStartTests {
             try await Task.sleep(for: .milliseconds(20))
             pid = await server.pid
         }
-        await server.stop(abortingStart: true)
+        await server.shutdown()
         let outcome = await request.value
         #expect(outcome.contains("stopped while starting"))
         #expect(await server.isRunning == false)
         #expect(kill(try #require(pid), 0) == -1)
+        await #expect(throws: UpstreamError.self) { try await server.ensureRunning() }  // stopped for good
     }
 }

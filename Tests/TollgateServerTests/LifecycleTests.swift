@@ -89,6 +89,14 @@ struct LifecycleTests {
         #expect(refused.status == 400)
         #expect(refused.json?["error"]?["message"]?.stringValue == "config.traffic_config.routes: percentages sum to 90, expected 100")
 
+        let unresolvable = #"{"served_entities":[{"name":"faq-tools","agent":{"instructions":"x","model":{"provider":"sim","name":"gpt-sim"},"tools":[{"mcp":{"command":["python3","tool.py"],"env":{"TOKEN":"${TOLLGATE_TEST_UNSET_VARIABLE}"}}}]}}]}"#
+        let unset = try await admin(gateway, .PUT, "/faq/config", body: unresolvable)
+        #expect(unset.status == 400)
+        #expect(
+            unset.json?["error"]?["message"]?.stringValue
+                == "config.served_entities[0].agent.tools[0].mcp.env.TOKEN: environment variable TOLLGATE_TEST_UNSET_VARIABLE is not set"
+        )
+
         let good = bad.replacingOccurrences(of: "40}", with: "50}")
         let updated = try await admin(gateway, .PUT, "/faq/config", body: good)
         #expect(updated.json?["config"]?["config_version"]?.intValue == 2)

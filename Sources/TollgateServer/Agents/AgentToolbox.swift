@@ -19,6 +19,7 @@ actor AgentToolbox {
     private var connecting: Task<Result<Void, ToolError>, Never>?
     /// Set by `shutdown()`, for good: a late caller must not start servers nobody will stop.
     private var stopped = false
+    private var stopping: Task<Void, Never>?
 
     init(servers: [MCPServerConfig], logger: Logger, callTimeout: Duration = .seconds(30)) {
         self.servers = servers
@@ -49,8 +50,18 @@ actor AgentToolbox {
         }
     }
 
+    /// Stops the servers for good; every caller (a retired entity's drain, the gateway's
+    /// shutdown) waits until they have exited.
     func shutdown() async {
+        if let stopping { return await stopping.value }
+        let task = Task { await self.stopServers() }
+        stopping = task
+        await task.value
+    }
+
+    private func stopServers() async {
         stopped = true
+        if let connecting { _ = await connecting.value }  // it sees `stopped` and stops what it started
         for session in sessions { await session.shutdown() }
         sessions = []
         catalog = [:]
@@ -78,6 +89,7 @@ actor AgentToolbox {
         var definitions: [JSONValue] = []
         do {
             for server in servers {
+                guard !stopped else { break }
                 let session = try MCPSession(command: server.command, environment: server.env, logger: logger)
                 started.append(session)
                 try await session.connect(timeout: .seconds(20))

@@ -289,11 +289,31 @@ actor EndpointManager {
         var config = builder.config
         config.endpoints = endpoints.values.map(\.definition).filter { $0.name != definition.name } + [definition]
         let prefix = "endpoints[\(config.endpoints.count - 1)]."
-        let issues = ConfigValidator().validate(config).filter { $0.path.hasPrefix(prefix) }
+        var issues = ConfigValidator().validate(config).filter { $0.path.hasPrefix(prefix) }
+        issues += Self.unresolvableToolEnvironment(definition).map { ConfigIssue(path: prefix + $0.path, message: $0.message) }
         guard issues.isEmpty else {
             let text = issues.map { "\($0.path.dropFirst(prefix.count)): \($0.message)" }.joined(separator: "; ")
             throw GatewayError(code: .invalidParameterValue, status: 400, message: text)
         }
+    }
+}
+
+extension EndpointManager {
+    /// `${VAR}` references in tool-server `env` that the gateway's environment cannot resolve:
+    /// a definition from the admin API is checked as the configuration file is at start.
+    static func unresolvableToolEnvironment(_ definition: EndpointConfig) -> [ConfigIssue] {
+        let environment = ProcessInfo.processInfo.environment
+        var issues: [ConfigIssue] = []
+        for (entityIndex, entity) in definition.config.servedEntities.enumerated() {
+            for (toolIndex, tool) in (entity.agent?.tools ?? []).enumerated() {
+                for (name, value) in (tool.mcp.env ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    guard case .failure(let problem) = EnvironmentReferences.expand(value, environment: environment) else { continue }
+                    let path = "config.served_entities[\(entityIndex)].agent.tools[\(toolIndex)].mcp.env.\(name)"
+                    issues.append(ConfigIssue(path: path, message: problem.message))
+                }
+            }
+        }
+        return issues
     }
 }
 

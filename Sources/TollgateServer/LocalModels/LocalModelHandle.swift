@@ -74,7 +74,7 @@ final class LocalModelHandle: Sendable {
     /// Stops every replica for good (the entity was retired or the gateway stops).
     func shutdown() async {
         retired.store(true, ordering: .releasing)
-        for replica in replicas { await replica.server.stop(abortingStart: true) }
+        for replica in replicas { await replica.server.shutdown() }
     }
 
     func stop() async {

@@ -20,6 +20,8 @@ actor LocalModelServer {
     private var starting: Task<Void, any Error>?
     private var generation = 0
     private var stopping = false
+    /// Set by `shutdown()`: the server never starts again.
+    private var closed = false
     private(set) var startedAt: Date?
     private(set) var starts = 0
     private(set) var crashes = 0
@@ -42,6 +44,7 @@ actor LocalModelServer {
     /// Starts the server unless it runs; returns once it answers its health check.
     func ensureRunning() async throws(UpstreamError) {
         if isRunning { return }
+        guard !closed else { throw Self.closedError(label) }
         if starting == nil {
             let task = Task { try await self.start() }
             starting = task
@@ -73,6 +76,8 @@ actor LocalModelServer {
             let status = ended.terminationStatus
             Task { await self?.exited(generation: current, status: status) }
         }
+        // Shut down while this start waited for the actor: start nothing.
+        guard !closed, !Task.isCancelled else { throw Self.closedError(label) }
         do {
             try child.run()
         } catch {
@@ -85,8 +90,10 @@ actor LocalModelServer {
         let base = "http://127.0.0.1:\(port)"
         let deadline = ContinuousClock.now + .milliseconds(Int64(config.startupTimeoutSeconds * 1000))
         while ContinuousClock.now < deadline {
-            if Task.isCancelled {  // `stop(abortingStart: true)`: the gateway stops or the entity was retired
-                await terminate(child)
+            if Task.isCancelled {
+                // `shutdown()`: it terminates the process, from a task that can still wait for
+                // the SIGTERM grace period (sleeps in this cancelled one would return at once).
+                stopping = true
                 throw UpstreamError(code: .connectFailed, message: "local model \(label) was stopped while starting")
             }
             guard child.isRunning else {
@@ -105,17 +112,25 @@ actor LocalModelServer {
         throw UpstreamError(code: .timeout, message: "local model \(label) did not answer its health check within \(Int(config.startupTimeoutSeconds)) s: \(logTail())")
     }
 
-    /// Stops the process (SIGTERM, then SIGKILL after 5 s). A start in progress is waited for,
-    /// or, with `abortingStart` (the gateway stops, the entity was retired), cut short: its
-    /// waiting requests get an error instead of the stop waiting up to the startup timeout.
-    func stop(abortingStart: Bool = false) async {
+    /// Stops the server for good (the gateway stops, the entity was retired): a start in
+    /// progress is cut short — its waiting requests get an error instead of the stop waiting up
+    /// to the startup timeout — and no later request starts it again.
+    func shutdown() async {
+        closed = true
         if let starting {
-            if abortingStart {
-                stopping = true
-                starting.cancel()
-            }
-            _ = try? await starting.value
+            stopping = true
+            starting.cancel()
         }
+        await stop()
+    }
+
+    static func closedError(_ label: String) -> UpstreamError {
+        UpstreamError(code: .connectFailed, message: "local model \(label) was stopped while starting")
+    }
+
+    /// Stops the process (SIGTERM, then SIGKILL after 5 s), after a start in progress ended.
+    func stop() async {
+        if let starting { _ = try? await starting.value }
         guard let child = process else { return }
         stopping = true
         url.clear()
