@@ -3,7 +3,7 @@ import Testing
 
 @testable import TollgateCore
 
-private let exampleYAML = """
+let exampleYAML = """
     # Tollgate example: one endpoint in front of a real local model (SmolLM2 served by llama.cpp on
     # 127.0.0.1:8081, started by scripts/run.sh) and one in front of the built-in simulator.
     server: {host: 127.0.0.1, port: 8080}
@@ -43,7 +43,7 @@ private let exampleYAML = """
 
 /// A minimal valid configuration with one openai provider and one endpoint; `provider` and
 /// `endpoint` replace the respective blocks.
-private func yaml(
+func yaml(
     provider: String = """
           - name: p
             kind: openai
@@ -68,7 +68,7 @@ private func yaml(
 }
 
 /// Loads `text` expecting failure and returns the error.
-private func loadError(_ text: String, environment: [String: String] = [:]) throws -> ConfigError {
+func loadError(_ text: String, environment: [String: String] = [:]) throws -> ConfigError {
     try #require(throws: ConfigError.self) {
         try ConfigLoader(environment: environment).load(yaml: text)
     }
@@ -112,84 +112,6 @@ struct ConfigTests {
         #expect(config.endpoints.map(\.name) == ["smollm2", "simulated", "smol-agent", "support-agent"])
         #expect(config.endpoints[3].config.servedEntities[0].agent?.onModelError == .respond("Sorry, I can't help with that request."))
         #expect(config.endpoints[2].config.servedEntities[0].agent?.model.endpoint == "smollm2")
-    }
-
-    @Test func environmentValueReplacesTheDefault() throws {
-        let config = try ConfigLoader(environment: ["TOLLGATE_LOCAL_MODEL_URL": "https://models.example.com/v1"]).load(yaml: exampleYAML)
-        #expect(config.providers[0].baseURL == "https://models.example.com/v1")
-    }
-
-    @Test func emptyEnvironmentValueFallsBackToTheDefault() throws {
-        let config = try ConfigLoader(environment: ["TOLLGATE_LOCAL_MODEL_URL": ""]).load(yaml: exampleYAML)
-        #expect(config.providers[0].baseURL == "http://127.0.0.1:8081/v1")
-    }
-
-    @Test func variablesAreSubstitutedFromTheGivenEnvironment() throws {
-        let text = yaml(provider: """
-              - name: p
-                kind: openai
-                base_url: https://${HOST}/v1
-                api_key: ${SECRET_KEY}
-                headers: {x-team: "team-${TEAM}"}
-            """)
-        let config = try ConfigLoader(environment: ["SECRET_KEY": "sk-test-123", "HOST": "api.example.com", "TEAM": "ml"]).load(yaml: text)
-        #expect(config.providers[0].apiKey == "sk-test-123")
-        #expect(config.providers[0].baseURL == "https://api.example.com/v1")
-        #expect(config.providers[0].headers == ["x-team": "team-ml"])
-    }
-
-    @Test func substitutedNumbersDecodeAsNumbers() throws {
-        let text = yaml(extra: "server:\n  port: ${PORT}")
-        let config = try ConfigLoader(environment: ["PORT": "9191"]).load(yaml: text)
-        #expect(config.server.port == 9191)
-    }
-
-    @Test func missingVariableNamesItsKeyPath() throws {
-        let text = yaml(provider: """
-              - name: p
-                kind: openai
-                base_url: http://127.0.0.1:9000/v1
-                api_key: ${SECRET_KEY}
-            """)
-        let error = try loadError(text)
-        #expect(error.code == .invalid)
-        #expect(error.issues == [ConfigIssue(path: "providers[0].api_key", message: "environment variable SECRET_KEY is not set")])
-        #expect(error.description == "providers[0].api_key: environment variable SECRET_KEY is not set")
-    }
-
-    /// Tool-server `env` keeps its references as written (resolved when the server starts), so
-    /// the secrets it carries are not stored with the endpoint; an unset variable is still an error.
-    @Test func toolServerEnvironmentKeepsItsReferences() throws {
-        let text = """
-            providers: [{name: sim, kind: simulator}]
-            endpoints:
-              - name: agent
-                config:
-                  served_entities:
-                    - name: agent-v1
-                      agent:
-                        instructions: Help.
-                        model: {provider: sim, name: gpt-sim}
-                        tools: [{mcp: {command: [python3, tool.py], env: {TOKEN: "${TOOL_TOKEN}", MODE: plain}}}]
-            """
-        let config = try ConfigLoader(environment: ["TOOL_TOKEN": "secret-value"]).load(yaml: text)
-        let env = config.endpoints[0].config.servedEntities[0].agent?.tools.first?.mcp.env
-        #expect(env == ["TOKEN": "${TOOL_TOKEN}", "MODE": "plain"])
-        let error = try #require(throws: ConfigError.self) { try ConfigLoader(environment: [:]).load(yaml: text) }
-        #expect(error.issues == [
-            ConfigIssue(path: "endpoints[0].config.served_entities[0].agent.tools[0].mcp.env.TOKEN", message: "environment variable TOOL_TOKEN is not set"),
-        ])
-        #expect(EnvironmentReferences.expand("${TOOL_TOKEN}-${NONE:-x}", environment: ["TOOL_TOKEN": "v"]) == .success("v-x"))
-    }
-
-    @Test func unterminatedReferenceIsReported() throws {
-        let text = yaml(provider: """
-              - name: p
-                kind: openai
-                base_url: ${HOST
-            """)
-        let error = try loadError(text)
-        #expect(error.issues == [ConfigIssue(path: "providers[0].base_url", message: "unterminated ${ reference")])
     }
 
     @Test func routesNotSummingToOneHundredAreReported() throws {
