@@ -81,18 +81,7 @@ extension JSONParser {
                 return
             case UInt8(ascii: "\\"):
                 index += 1
-                guard index < bytes.count else { throw fail(.unexpectedEnd) }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    break
-                case UInt8(ascii: "u"):
-                    _ = try hex4()
-                default:
-                    throw fail(.invalidEscape)
-                }
+                if try escape() == nil { _ = try hex4() }
             case 0..<0x20:
                 throw fail(.unexpectedCharacter)
             default:

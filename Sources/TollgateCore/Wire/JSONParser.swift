@@ -122,18 +122,10 @@ struct JSONParser {
                 return String(decoding: scalars, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 index += 1
-                guard index < bytes.count else { throw fail(.unexpectedEnd) }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"): scalars.append(contentsOf: try unicodeEscape())
-                default: throw fail(.invalidEscape)
+                if let byte = try escape() {
+                    scalars.append(byte)
+                } else {
+                    scalars.append(contentsOf: try unicodeEscape())
                 }
             case 0..<0x20:
                 throw fail(.unexpectedCharacter)
@@ -143,6 +135,24 @@ struct JSONParser {
             }
         }
         throw fail(.unexpectedEnd)
+    }
+
+    /// Consumes the escape after a backslash: the byte a one-letter escape stands for, or nil
+    /// for `\u` (with `index` at its hex digits).
+    mutating func escape() throws(JSONParseError) -> UInt8? {
+        guard index < bytes.count else { throw fail(.unexpectedEnd) }
+        let letter = bytes[index]
+        index += 1
+        switch letter {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return letter
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        case UInt8(ascii: "u"): return nil
+        default: throw fail(.invalidEscape)
+        }
     }
 
     /// Moves `index` over string bytes that need no attention (no quote, backslash or control
