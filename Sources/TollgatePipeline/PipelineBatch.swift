@@ -99,12 +99,7 @@ struct PipelineBatch {
         summary.outputRows = output
         summary.droppedRows = droppedCount
         summary.quarantinedRows = quarantinedCount
-        summary.expectations = Dictionary(results.map { ($0.name, $0) }, uniquingKeysWith: { total, more in
-            var sum = total
-            sum.passed += more.passed
-            sum.failed += more.failed
-            return sum
-        })
+        for result in results { summary.add(result) }
         return summary
     }
 

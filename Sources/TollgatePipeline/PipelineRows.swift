@@ -47,7 +47,7 @@ enum PipelineRows {
             value(g.blockedBy?.rawValue), value(e.errorType), value(e.errorCode), value(e.errorMessage.map { $0.leading(2000) }),
             value(e.model), value(e.finishReason), value(e.inputTokens), value(e.outputTokens), value(e.totalTokens),
             value(e.cachedTokens), value(e.reasoningTokens), value(e.tokenSource), value(e.executionDurationMs),
-            value(e.timeToFirstTokenMs), e.requestPreview.leading(1000).databaseValue, value(g.responsePreview),
+            value(e.timeToFirstTokenMs), e.requestPreview.databaseValue, value(g.responsePreview),
             g.responseChars.databaseValue, value(e.traceID), value(e.spanCount),
         ]
     }

@@ -18,12 +18,15 @@ public struct PipelineRunSummary: Sendable {
         outputRows += other.outputRows
         droppedRows += other.droppedRows
         quarantinedRows += other.quarantinedRows
-        for (name, result) in other.expectations {
-            guard var total = expectations[name] else { expectations[name] = result; continue }
-            total.passed += result.passed
-            total.failed += result.failed
-            expectations[name] = total
-        }
+        for result in other.expectations.values { add(result) }
+    }
+
+    /// Adds one expectation's counts to those of the same name.
+    mutating func add(_ result: ExpectationResult) {
+        guard var total = expectations[result.name] else { expectations[result.name] = result; return }
+        total.passed += result.passed
+        total.failed += result.failed
+        expectations[result.name] = total
     }
 }
 

@@ -58,6 +58,4 @@ public struct SilverEvent: Sendable, Equatable {
         timeToFirstTokenMs = bronze.timeToFirstTokenMs
         traceID = bronze.traceID
     }
-
-    /// Whether any filter category fired (was filtered).
 }

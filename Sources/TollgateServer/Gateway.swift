@@ -16,10 +16,15 @@ struct EntityRuntime: Sendable {
     let backend: Backend
     /// Token price of the model that answers (`pricing`), if configured.
     let price: PriceConfig?
+    /// Requests in flight on this entity; a retired entity's resources stop once it is zero
+    /// (a local model's is its handle's, which scale to zero also reads).
+    var activity = EntityActivity()
+
     /// The model-server processes of a `local_model` entity.
-    var localModel: LocalModelHandle? = nil
-    /// Requests in flight on this entity; a retired entity's resources stop once it is zero.
-    let activity = EntityActivity()
+    var localModel: LocalModelHandle? {
+        if case .model(let provider as LocalModelProvider) = backend { return provider.handle }
+        return nil
+    }
 
     var isAgent: Bool {
         if case .agent = backend { return true }
@@ -113,7 +118,7 @@ struct GatewayBuilder: Sendable {
                 // Local models are priced by compute (`compute_usage`); their tokens cost nothing.
                 entities[entity.name] = EntityRuntime(
                     config: entity, upstreamModel: handle.modelName, backend: .model(LocalModelProvider(handle: handle)), price: PriceConfig(),
-                    localModel: handle
+                    activity: handle.activity
                 )
             } else if let agent = entity.agent, let runtime = agentRuntime(agent, entity: entity, endpoints: endpoint) {
                 entities[entity.name] = runtime
@@ -166,7 +171,7 @@ final class LiveEndpoints: Sendable {
     let config: GatewayConfig
     private let endpoints = Mutex<[String: EndpointRuntime]>([:])
     /// Tool servers of retired entities, kept until their requests in flight are done.
-    private let draining = Mutex<[ObjectIdentifier: AgentToolbox]>([:])
+    let draining = ObjectSet<AgentToolbox>()
 
     init(config: GatewayConfig) { self.config = config }
 
@@ -174,11 +179,8 @@ final class LiveEndpoints: Sendable {
     var current: Gateway { Gateway(config: config, endpoints: endpoints.withLock { $0 }) }
 
     /// Every toolbox that may still hold running servers: the live entities' and the draining.
-    var toolboxes: [AgentToolbox] { current.toolboxes + draining.withLock { Array($0.values) } }
+    var toolboxes: [AgentToolbox] { current.toolboxes + draining.all }
 
-    func beginDraining(_ toolbox: AgentToolbox) { draining.withLock { $0[ObjectIdentifier(toolbox)] = toolbox } }
-
-    func endDraining(_ toolbox: AgentToolbox) { _ = draining.withLock { $0.removeValue(forKey: ObjectIdentifier(toolbox)) } }
 
     func endpoint(_ name: String) -> EndpointRuntime? { endpoints.withLock { $0[name] } }
 

@@ -58,7 +58,7 @@ public final class GatewayRuntime: Sendable {
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
         services.append(WALCheckpointer(store: store))
         // Before the application: model processes stop after the requests in flight finished.
-        services.append(LocalModelSupervisor(registry: localModels, live: live, costs: costs, pricing: config.pricing, logger: logger))
+        services.append(LocalModelSupervisor(registry: localModels, costs: costs, pricing: config.pricing, logger: logger))
         services.append(ToolHost(toolboxes: { live.toolboxes }, logger: logger))
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
         if let exporter { services.append(exporter) }

@@ -56,7 +56,7 @@ final class StreamLedger: Sendable {
             record.timeToFirstTokenMs = state.firstContentAt.map { Self.milliseconds($0 - upstreamStart) }
             record.response = "[" + state.payloads.joined(separator: ",") + "]"
             if let usage = state.reportedUsage {
-                record.usage = .reported(input: usage.input, output: usage.output, cachedInput: usage.cachedInput)
+                record.usage = .reported(usage)
             } else {
                 record.usage = .estimate(responseText: state.text)
             }

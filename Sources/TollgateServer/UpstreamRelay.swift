@@ -159,7 +159,7 @@ struct CompletionReading {
         case .responses:
             guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else { return nil }
             let reported = completion["usage"].flatMap(TokenEstimator.reported(in:))
-            evidence = reported.map { .reported(input: $0.input, output: $0.output, cachedInput: $0.cachedInput) }
+            evidence = reported.map(UsageEvidence.reported)
                 ?? .estimate(responseText: ChatCompletionText.text(ofCompletion: completion))
             counts = reported.map { TokenCounts(input: $0.input, output: $0.output) }
             self.completion = completion

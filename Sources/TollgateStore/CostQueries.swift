@@ -10,11 +10,11 @@ public enum CostGrouping: String, Sendable, CaseIterable {
 /// One group of the cost report.
 public struct CostRow: Sendable, Equatable {
     public var key: String
-    public var requests: Int
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var tokenCostUSD: Double
-    public var computeCostUSD: Double
+    public var requests = 0
+    public var inputTokens = 0
+    public var outputTokens = 0
+    public var tokenCostUSD = 0.0
+    public var computeCostUSD = 0.0
 
     public var totalUSD: Double { tokenCostUSD + computeCostUSD }
 }
@@ -35,7 +35,7 @@ public struct CostReport: Sendable {
     public var idle: [IdleVersion]
 
     public var total: CostRow {
-        rows.reduce(into: CostRow(key: "total", requests: 0, inputTokens: 0, outputTokens: 0, tokenCostUSD: 0, computeCostUSD: 0)) { sum, row in
+        rows.reduce(into: CostRow(key: "total")) { sum, row in
             sum.requests += row.requests
             sum.inputTokens += row.inputTokens
             sum.outputTokens += row.outputTokens
@@ -71,7 +71,7 @@ public struct CostQueries: Sendable {
             )
             for row in usage {
                 let key: String = row["key"]
-                rows[key] = CostRow(key: key, requests: row["requests"], inputTokens: row["input"], outputTokens: row["output"], tokenCostUSD: row["cost"], computeCostUSD: 0)
+                rows[key] = CostRow(key: key, requests: row["requests"], inputTokens: row["input"], outputTokens: row["output"], tokenCostUSD: row["cost"])
             }
             let compute = try Row.fetchAll(
                 db,
@@ -80,7 +80,7 @@ public struct CostQueries: Sendable {
             )
             for row in compute {
                 let key: String = row["key"]
-                rows[key, default: CostRow(key: key, requests: 0, inputTokens: 0, outputTokens: 0, tokenCostUSD: 0, computeCostUSD: 0)].computeCostUSD += row["cost"]
+                rows[key, default: CostRow(key: key)].computeCostUSD += row["cost"]
             }
             let idle = try Row.fetchAll(
                 db,

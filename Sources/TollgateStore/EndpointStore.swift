@@ -61,12 +61,6 @@ public struct EndpointStore: Sendable {
         try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM serving_endpoints ORDER BY created_at, name").map(Self.endpoint) }
     }
 
-    public func endpoint(named name: String) throws -> StoredEndpoint? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM serving_endpoints WHERE name = ?", arguments: [name]).map(Self.endpoint)
-        }
-    }
-
     /// Saves an endpoint's new definition, its history entry and its entity versions in one
     /// transaction. Entities no longer in the definition are marked retired with `reason`.
     public func save(_ endpoint: StoredEndpoint, reason: String, retiredReasons: [String: String] = [:], now: Date = Date()) throws {
@@ -108,16 +102,6 @@ public struct EndpointStore: Sendable {
                 arguments: [UTCTimestamp.iso8601(now), name]
             )
         }
-    }
-
-    /// The definition an endpoint had at `configVersion`.
-    public func definition(_ name: String, configVersion: Int) throws -> EndpointConfig? {
-        try pool.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT definition FROM endpoint_config_history WHERE endpoint_name = ? AND config_version = ?",
-                arguments: [name, configVersion]
-            )
-        }.map(Self.decode)
     }
 
     /// The latest history entry before `configVersion` whose traffic differs from the current one.

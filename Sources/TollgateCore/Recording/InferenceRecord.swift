@@ -51,6 +51,10 @@ public enum UsageEvidence: Sendable, Equatable {
     case estimate(responseText: String)
     /// No model output (errors before or at the upstream).
     case none
+
+    public static func reported(_ usage: TokenUsage) -> UsageEvidence {
+        .reported(input: usage.input, output: usage.output, cachedInput: usage.cachedInput)
+    }
 }
 
 /// One request as it will be stored: the `inference_table` row plus what `endpoint_usage` needs.

@@ -18,7 +18,6 @@ actor AgentToolbox {
     /// several first requests) wait for it instead of starting the servers again.
     private var connecting: Task<Result<Void, ToolError>, Never>?
     /// Set by `shutdown()`, for good: a late caller must not start servers nobody will stop.
-    private var stopped = false
     private var stopping: Task<Void, Never>?
 
     init(servers: [MCPServerConfig], logger: Logger, callTimeout: Duration = .seconds(30)) {
@@ -60,8 +59,7 @@ actor AgentToolbox {
     }
 
     private func stopServers() async {
-        stopped = true
-        if let connecting { _ = await connecting.value }  // it sees `stopped` and stops what it started
+        if let connecting { _ = await connecting.value }  // it sees `stopping` and stops what it started
         for session in sessions { await session.shutdown() }
         sessions = []
         catalog = [:]
@@ -83,13 +81,13 @@ actor AgentToolbox {
     }
 
     private func connect() async -> Result<Void, ToolError> {
-        guard !stopped else { return .failure(Self.stoppedError) }
+        guard stopping == nil else { return .failure(Self.stoppedError) }
         var started: [MCPSession] = []
         var catalog: [String: MCPSession] = [:]
         var definitions: [JSONValue] = []
         do {
             for server in servers {
-                guard !stopped else { break }
+                guard stopping == nil else { break }
                 let session = try MCPSession(command: server.command, environment: server.env, logger: logger)
                 started.append(session)
                 try await session.connect(timeout: .seconds(20))
@@ -102,7 +100,7 @@ actor AgentToolbox {
             for session in started { await session.shutdown() }
             return .failure(error)
         }
-        guard !stopped else {  // shut down while the servers were starting
+        guard stopping == nil else {  // shut down while the servers were starting
             for session in started { await session.shutdown() }
             return .failure(Self.stoppedError)
         }
@@ -116,7 +114,8 @@ actor AgentToolbox {
     private static let stoppedError = ToolError(code: .startFailed, message: "the agent's tool servers were stopped")
 
     static func definition(_ tool: Tool) -> JSONValue {
-        let schema = (try? JSONEncoder().encode(tool.inputSchema)).flatMap { try? JSONValue.parse($0) } ?? ["type": "object"]
+        let encoded = JSONValue.encoded(tool.inputSchema)
+        let schema: JSONValue = encoded.isNull ? ["type": "object"] : encoded
         var function: JSONObject = ["name": .string(tool.name), "parameters": schema]
         if let description = tool.description { function["description"] = .string(description) }
         return ["type": "function", "function": .object(function)]

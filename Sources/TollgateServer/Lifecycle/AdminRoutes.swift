@@ -22,21 +22,21 @@ struct AdminRoutes: Sendable {
         group.get { _, _ in
             let all = await manager.all()
             var out: [JSONValue] = []
-            for stored in all { out.append(await render(stored)) }
+            for stored in all { out.append(render(stored)) }
             return Self.answer(["endpoints": .array(out)])
         }
         group.post { request, _ in
             let definition = try await Self.decode(EndpointConfig.self, from: request)
-            return Self.answer(await render(try await manager.create(definition)))
+            return Self.answer(render(try await manager.create(definition)))
         }
         group.get("{name}") { _, context in
-            Self.answer(await render(try await manager.endpoint(try Self.name(context))))
+            Self.answer(render(try await manager.endpoint(try Self.name(context))))
         }
         group.put("{name}") { request, context in
             var definition = try await Self.decode(EndpointConfig.self, from: request)
             definition.name = try Self.name(context)
             let (stored, change) = try await manager.apply(definition)
-            guard case .object(var body) = await render(stored) else { return Self.answer(.null) }
+            guard case .object(var body) = render(stored) else { return Self.answer(.null) }
             body["change"] = .string(change)
             return Self.answer(.object(body))
         }
@@ -46,22 +46,22 @@ struct AdminRoutes: Sendable {
         }
         group.put("{name}/config") { request, context in
             let config = try await Self.decode(EndpointCoreConfig.self, from: request)
-            return Self.answer(await render(try await manager.updateConfig(try Self.name(context), config)))
+            return Self.answer(render(try await manager.updateConfig(try Self.name(context), config)))
         }
         group.put("{name}/ai-gateway") { request, context in
             let settings = try await Self.decode(AIGatewayConfig.self, from: request)
-            return Self.answer(await render(try await manager.updateAIGateway(try Self.name(context), settings)))
+            return Self.answer(render(try await manager.updateAIGateway(try Self.name(context), settings)))
         }
         group.post("{name}/deploy") { request, context in
             let body = try await Self.decode(DeployRequest.self, from: request)
-            return Self.answer(await render(try await manager.deploy(try Self.name(context), entity: body.entity, canary: body.canaryPercentage)))
+            return Self.answer(render(try await manager.deploy(try Self.name(context), entity: body.entity, canary: body.canaryPercentage)))
         }
         group.post("{name}/rollback") { _, context in
-            Self.answer(await render(try await manager.rollback(try Self.name(context))))
+            Self.answer(render(try await manager.rollback(try Self.name(context))))
         }
         group.post("{name}/retire") { request, context in
             let body = try await Self.decode(RetireRequest.self, from: request)
-            return Self.answer(await render(try await manager.retire(try Self.name(context), entity: body.entityName)))
+            return Self.answer(render(try await manager.retire(try Self.name(context), entity: body.entityName)))
         }
         group.get("{name}/versions") { _, context in
             let stored = try await manager.endpoint(try Self.name(context))
@@ -70,7 +70,7 @@ struct AdminRoutes: Sendable {
     }
 
     /// An endpoint as Databricks' GET returns it, with per-entity deployment state.
-    func render(_ stored: StoredEndpoint) async -> JSONValue {
+    func render(_ stored: StoredEndpoint) -> JSONValue {
         let definition = stored.definition
         let runtime = live.endpoint(definition.name)
         let updating = stored.configUpdate == "IN_PROGRESS"

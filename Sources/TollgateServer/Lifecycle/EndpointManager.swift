@@ -261,13 +261,13 @@ actor EndpointManager {
         guard !holding.isEmpty else { return }
         let registry = builder.localModels
         // Registered so that a gateway shutting down meanwhile stops these servers too.
-        for toolbox in holding.compactMap(\.toolbox) { live.beginDraining(toolbox) }
+        for toolbox in holding.compactMap(\.toolbox) { live.draining.add(toolbox) }
         Task { [live] in
             for entity in holding {
                 while entity.activity.inFlight > 0 { try? await Task.sleep(for: .milliseconds(50)) }
                 if let toolbox = entity.toolbox {
                     await toolbox.shutdown()
-                    live.endDraining(toolbox)
+                    live.draining.remove(toolbox)
                 }
                 if let local = entity.localModel {
                     await local.shutdown()

@@ -15,6 +15,8 @@ final class LocalModelHandle: Sendable {
     private let next = Atomic<Int>(0)
     private let lastUsed = Mutex<Date>(Date())
     private let retired = Atomic<Bool>(false)
+    /// Requests in flight on the entity (shared with its `EntityRuntime`).
+    let activity = EntityActivity()
 
     init(endpointName: String, entity: ServedEntityConfig, config: LocalModelConfig, upstream: HTTPUpstream, logger: Logger) {
         self.endpointName = endpointName
@@ -56,8 +58,7 @@ final class LocalModelHandle: Sendable {
         }
         if let failure = failures.first { throw failure }
         touch()
-        let elapsed = ContinuousClock.now - start
-        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return StreamLedger.milliseconds(ContinuousClock.now - start)
     }
 
     /// A running replica's provider, round robin.
@@ -131,11 +132,17 @@ struct LocalModelProvider: ChatProvider {
     }
 }
 
-/// Every local model handle the gateway has, live or draining after retirement.
-final class LocalModelRegistry: Sendable {
-    private let handles = Mutex<[ObjectIdentifier: LocalModelHandle]>([:])
+/// A set of objects by identity, shared across threads: the gateway's local model handles
+/// (live or draining after retirement), the toolboxes of retired entities still draining.
+final class ObjectSet<Element: AnyObject & Sendable>: Sendable {
+    private let members = Mutex<[ObjectIdentifier: Element]>([:])
 
-    func add(_ handle: LocalModelHandle) { handles.withLock { $0[ObjectIdentifier(handle)] = handle } }
-    func remove(_ handle: LocalModelHandle) { _ = handles.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) } }
-    var all: [LocalModelHandle] { handles.withLock { Array($0.values) } }
+    init() {}
+
+    func add(_ member: Element) { members.withLock { $0[ObjectIdentifier(member)] = member } }
+    func remove(_ member: Element) { _ = members.withLock { $0.removeValue(forKey: ObjectIdentifier(member)) } }
+    var all: [Element] { members.withLock { Array($0.values) } }
 }
+
+/// Every local model handle the gateway has, live or draining after retirement.
+typealias LocalModelRegistry = ObjectSet<LocalModelHandle>

@@ -12,7 +12,6 @@ import TollgateStore
 /// model process is stopped.
 struct LocalModelSupervisor: Service {
     let registry: LocalModelRegistry
-    let live: LiveEndpoints
     let costs: CostQueries
     let pricing: [PriceConfig]
     let logger: Logger
@@ -47,8 +46,7 @@ struct LocalModelSupervisor: Service {
         let running = await handle.replicas.asyncContains { await $0.server.isRunning }
         if handle.scaleToZero {
             func idle() -> Bool {
-                let inFlight = live.endpoint(handle.endpointName)?.entities[handle.entity.name]?.activity.inFlight ?? 0
-                return inFlight == 0 && handle.idleSeconds > handle.config.idleTimeoutSeconds
+                handle.activity.inFlight == 0 && handle.idleSeconds > handle.config.idleTimeoutSeconds
             }
             guard running, idle() else { return }
             await meter.sample(handle)
