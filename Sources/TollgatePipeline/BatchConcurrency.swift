@@ -1,4 +1,5 @@
 import Foundation
+import TollgateStore
 
 /// Threads that run the pieces of a batch, handed out one at a time as threads free up (so a
 /// run of heavy pieces does not leave a core idle), for the length of one pipeline run.
@@ -52,9 +53,7 @@ final class WorkerThreads: @unchecked Sendable {
     }
 
     private func work() {
-        #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.nice)  // Linux: this thread only
-        #endif
+        ThreadPriority.lowerCurrent(to: Self.nice)
         condition.lock()
         while !stopped {
             guard let body, next < count else {

@@ -33,10 +33,7 @@ public final class WALCheckpointer: Service, Sendable {
 
     private func start() {
         let thread = Thread { [self] in
-            #if canImport(Glibc)
-            // On Linux the nice value is per thread: who = 0 is this thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            #endif
+            ThreadPriority.lowerCurrent(to: 19)
             guard let connection = try? DatabaseQueue(path: path) else { return }
             let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
             while !stopped.load(ordering: .acquiring) {
@@ -49,4 +46,16 @@ public final class WALCheckpointer: Service, Sendable {
     }
 
     private func stop() { stopped.store(true, ordering: .releasing) }
+}
+
+/// The priority of the calling thread.
+public enum ThreadPriority {
+    /// Lowers the calling thread's priority to `nice` (0 normal, 19 lowest). Linux keeps the
+    /// nice value per thread (`who = 0` is the calling thread), so the rest of the process is
+    /// not affected; elsewhere this does nothing.
+    public static func lowerCurrent(to nice: Int32) {
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
+    }
 }

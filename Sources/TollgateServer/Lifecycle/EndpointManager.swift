@@ -238,7 +238,7 @@ actor EndpointManager {
         guard let stored = endpoints[name] else { return }
         let previous = live.endpoint(name)
         let runtime = builder.runtime(for: stored.definition, previous: previous)
-        let fresh = runtime.entities.values.filter { entity in previous?.entities[entity.config.name].map { $0.config != entity.config } ?? true }
+        let fresh = runtime.entities.values.filter { !Self.unchanged($0, in: previous) }
         for toolbox in fresh.compactMap(\.toolbox) {
             do { _ = try await toolbox.toolDefinitions() } catch {
                 logger.warning("agent tools not ready; will retry on first use", metadata: ["endpoint": "\(name)", "error": "\(error)"])
@@ -246,12 +246,17 @@ actor EndpointManager {
         }
         live.set(name, runtime)
         if let previous {
-            let gone = previous.entities.values.filter { old in runtime.entities[old.config.name].map { $0.config != old.config } ?? true }
+            let gone = previous.entities.values.filter { !Self.unchanged($0, in: runtime) }
             drain(gone, endpoint: name)
         }
         endpoints[name]?.configUpdate = "NOT_UPDATING"
         try? store.setConfigUpdate(name, "NOT_UPDATING")
         logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])
+    }
+
+    /// Whether `other` serves the same entity with the same configuration.
+    private static func unchanged(_ entity: EntityRuntime, in other: EndpointRuntime?) -> Bool {
+        other?.entities[entity.config.name]?.config == entity.config
     }
 
     /// Stops what retired entities hold (tool servers, model processes) once their requests in
