@@ -93,7 +93,7 @@ public enum ReadOnlyQuery {
         switch value.storage {
         case .null: .null
         case .int64(let number): .int(Int(number))
-        case .double(let number): .number(number)
+        case .double(let number): .double(number)
         case .string(let text): .string(text)
         case .blob(let data): .string(data.base64EncodedString())
         }

@@ -127,14 +127,14 @@ public enum SilverParser {
     /// Chat (`prompt_tokens`…) or Responses (`input_tokens`…) usage; the first source found wins.
     static func readUsage(_ usage: JSONValue?, source: String, into event: inout SilverEvent) {
         guard let usage, usage.objectValue != nil, event.tokenSource == nil || event.tokenSource == source else { return }
-        let input = usage["prompt_tokens"]?.intValue ?? usage["input_tokens"]?.intValue
-        let output = usage["completion_tokens"]?.intValue ?? usage["output_tokens"]?.intValue
+        let input = usage["prompt_tokens"]?.countValue ?? usage["input_tokens"]?.countValue
+        let output = usage["completion_tokens"]?.countValue ?? usage["output_tokens"]?.countValue
         guard input != nil || output != nil else { return }
         event.inputTokens = input
         event.outputTokens = output
-        event.totalTokens = usage["total_tokens"]?.intValue
-        event.cachedTokens = (usage["prompt_tokens_details"] ?? usage["input_tokens_details"])?["cached_tokens"]?.intValue
-        event.reasoningTokens = (usage["completion_tokens_details"] ?? usage["output_tokens_details"])?["reasoning_tokens"]?.intValue
+        event.totalTokens = usage["total_tokens"]?.countValue
+        event.cachedTokens = (usage["prompt_tokens_details"] ?? usage["input_tokens_details"])?["cached_tokens"]?.countValue
+        event.reasoningTokens = (usage["completion_tokens_details"] ?? usage["output_tokens_details"])?["reasoning_tokens"]?.countValue
         event.tokenSource = source
     }
 }

@@ -39,7 +39,7 @@ enum TraceEvidence {
         }
         var usage: (Int?, Int?, Int?)?
         if let text = trace["info"]?["trace_metadata"]?["mlflow.trace.tokenUsage"]?.stringValue, let json = try? JSONValue.parse(text) {
-            usage = (json["input_tokens"]?.intValue, json["output_tokens"]?.intValue, json["total_tokens"]?.intValue)
+            usage = (json["input_tokens"]?.countValue, json["output_tokens"]?.countValue, json["total_tokens"]?.countValue)
         }
         apply(facts, usage: usage, into: &event)
     }

@@ -48,7 +48,9 @@ public struct AnthropicProvider: ChatProvider {
                 return .complete(status: status, body: ByteBuffer(bytes: completion.jsonBytes))
             }
             let envelope = AnthropicTranslation.errorEnvelope(fromError: parsed, status: status, rawBody: rawText)
-            return .complete(status: status, body: ByteBuffer(bytes: envelope.json.jsonBytes))
+            return .complete(
+                status: status, body: ByteBuffer(bytes: envelope.json.jsonBytes),
+                headers: RelayedHeader.rateLimit(from: response.headers, status: status))
         }
         let reader = response.body.eventReader()
         let translator = TranslatorBox(AnthropicStreamTranslator(created: created, includeUsage: includeUsage))

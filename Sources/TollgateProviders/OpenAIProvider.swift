@@ -65,7 +65,8 @@ public struct OpenAIProvider: ChatProvider {
         let isEventStream = response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
         guard (200..<300).contains(Int(response.status.code)), request.stream, isEventStream else {
             let body = try await upstream.collect(response)
-            return .complete(status: Int(response.status.code), body: body)
+            let status = Int(response.status.code)
+            return .complete(status: status, body: body, headers: RelayedHeader.rateLimit(from: response.headers, status: status))
         }
         let reader = response.body.eventReader()
         return .stream(UpstreamChunkStream { () async throws(UpstreamError) -> UpstreamChunk? in

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import TollgateCore
 
 /// A Chat Completions call to send upstream: the body already names the upstream model.
@@ -16,10 +17,33 @@ public struct UpstreamRequest: Sendable {
 
 /// What an upstream answered, already in OpenAI Chat Completions shapes.
 public enum UpstreamReply: Sendable {
-    /// A whole body: a chat.completion on 2xx, an error body otherwise.
-    case complete(status: Int, body: ByteBuffer)
+    /// A whole body: a chat.completion on 2xx, an error body otherwise; `headers` are the
+    /// upstream's headers that reach the client (`retry-after` and `x-ratelimit-*` on a 429).
+    case complete(status: Int, body: ByteBuffer, headers: [RelayedHeader] = [])
     /// A 2xx event stream: chat.completion.chunk payloads as they arrive.
     case stream(UpstreamChunkStream)
+}
+
+/// An upstream response header passed on to the client.
+public struct RelayedHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// The headers of a rate-limited (429) answer that tell a client when to retry.
+    public static func rateLimit(from headers: HTTPHeaders, status: Int) -> [RelayedHeader] {
+        guard status == 429 else { return [] }
+        return headers.compactMap { header in
+            let name = header.name.lowercased()
+            let relayed = name == "retry-after" || name == "retry-after-ms" || name.hasPrefix("x-ratelimit-")
+                || name.hasPrefix("anthropic-ratelimit-")
+            return relayed ? RelayedHeader(name: name, value: header.value) : nil
+        }
+    }
 }
 
 /// Why an upstream call failed (the reply never came, or the stream broke).

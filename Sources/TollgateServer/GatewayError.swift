@@ -61,6 +61,11 @@ struct GatewayError: Error, Sendable {
         if let raw = error.rawBody { extra["upstream_body"] = .string(String(raw.prefix(64 * 1024))) }
     }
 
+    /// A request refused before it was sent upstream.
+    init(_ error: TranslationError) {
+        self.init(code: error.code == .invalidJSON ? .invalidJSON : .invalidRequest, status: 400, message: error.message, param: error.param)
+    }
+
     init(code: Code, status: Int, message: String, param: String? = nil) {
         self.code = code
         self.status = status

@@ -61,12 +61,6 @@ struct InferenceCall: Sendable {
     }
 }
 
-/// The parts of a chat request the gateway reads; the rest is relayed untouched.
-struct ChatRequestHead: Decodable {
-    var model: String?
-    var stream: Bool?
-}
-
 /// Databricks invocation fields that are the gateway's, never the model's.
 enum DatabricksFields {
     static let all = ["client_request_id", "usage_context", "databricks_options"]

@@ -8,8 +8,6 @@ import TollgateCore
 struct RequestIntake: Sendable {
     let live: LiveEndpoints
 
-    private static let decoder = JSONDecoder()
-
     func accept(
         body: ByteBuffer, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
     ) throws(GatewayError) -> InferenceCall {
@@ -19,65 +17,86 @@ struct RequestIntake: Sendable {
         case .chat:
             return try acceptChat(bytes, record: &record)
         case .responses, .invocations:
-            guard let object = try? JSONValue.parse(bytes).objectValue else {
-                throw GatewayError(code: .invalidJSON, status: 400, message: "The request body is not a valid JSON object.")
-            }
-            return try acceptObject(object, api: api, pathEndpoint: pathEndpoint, record: &record)
+            let scanned = try Self.scan(bytes, parseAll: true)
+            return try acceptObject(scanned, api: api, pathEndpoint: pathEndpoint, record: &record)
         }
     }
 
-    /// The chat hot path: decode only `model` and `stream`, patch `model`, relay the rest as is.
-    private func acceptChat(_ bytes: [UInt8], record: inout InferenceRecord) throws(GatewayError) -> InferenceCall {
-        let head: ChatRequestHead
+    /// Walks the body once (valid JSON object, no repeated top-level key).
+    private static func scan(_ bytes: [UInt8], parseAll: Bool) throws(GatewayError) -> RequestMembers {
         do {
-            head = try Self.decoder.decode(ChatRequestHead.self, from: Data(bytes))
+            return try RequestMembers.scan(bytes, parsing: RequestRules.checkedKeys, parseAll: parseAll)
         } catch {
-            throw GatewayError(code: .invalidJSON, status: 400, message: "The request body is not valid JSON or has fields of the wrong type.")
+            throw GatewayError(error)
         }
-        guard let model = head.model, !model.isEmpty else {
-            throw GatewayError(code: .invalidRequest, status: 400, message: "`model` is required: name the endpoint to query.", param: "model")
-        }
-        let stream = head.stream ?? false
+    }
+
+    /// The chat hot path: parse only the members the gateway checks, then relay the body with
+    /// exactly one `model` (the served entity's) and every other member byte for byte.
+    private func acceptChat(_ bytes: [UInt8], record: inout InferenceRecord) throws(GatewayError) -> InferenceCall {
+        let body = try Self.scan(bytes, parseAll: false)
+        let name = try Self.endpointName(body.values, pathEndpoint: nil)
+        let stream = body.values["stream"]?.boolValue ?? false
         record.stream = stream
-        let (endpoint, entity) = try route(model, record: &record)
-        guard let patched = JSONFieldPatch.settingString("model", to: entity.upstreamModel, in: bytes) else {
-            throw GatewayError(code: .invalidJSON, status: 400, message: "The request body is not a JSON object.")
+        let (endpoint, entity) = try route(name, record: &record)
+        do {
+            try RequestRules.check(body, needsMessages: true)
+        } catch {
+            throw GatewayError(error)
         }
         return InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: .chat,
-            upstreamBody: ByteBuffer(bytes: patched), record: record, tracing: live.config.tracing.enabled
+            upstreamBody: ByteBuffer(bytes: body.settingOnly("model", to: entity.upstreamModel)), record: record,
+            tracing: live.config.tracing.enabled
         )
+    }
+
+    /// The endpoint a body names: the path's, or its `model` (which must then be a string).
+    private static func endpointName(_ values: JSONObject, pathEndpoint: String?) throws(GatewayError) -> String {
+        if let pathEndpoint, !pathEndpoint.isEmpty { return pathEndpoint }
+        switch values["model"] {
+        case .string(let name)? where !name.isEmpty:
+            return name
+        case nil, .null?, .string?:
+            throw GatewayError(code: .invalidRequest, status: 400, message: "`model` is required: name the endpoint to query.", param: "model")
+        case let other?:
+            throw GatewayError(
+                code: .invalidRequest, status: 400,
+                message: "Invalid type for 'model': expected a string, but got \(RequestRules.typeName(other)) instead.", param: "model")
+        }
     }
 
     /// Responses requests and Databricks invocations (`messages` → chat, `input` → Responses).
     private func acceptObject(
-        _ object: JSONObject, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
+        _ body: RequestMembers, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
     ) throws(GatewayError) -> InferenceCall {
-        let stream = object["stream"]?.boolValue ?? false
-        record.stream = stream
+        let object = body.values
+        if case .bool(let stream)? = object["stream"] { record.stream = stream }
         if api == .invocations {
             record.clientRequestID = DatabricksFields.clientRequestID(object)
             record.usageContext = DatabricksFields.usageContext(object)
         }
-        guard let name = pathEndpoint ?? object["model"]?.stringValue, !name.isEmpty else {
-            throw GatewayError(code: .invalidRequest, status: 400, message: "`model` is required: name the endpoint to query.", param: "model")
-        }
+        let name = try Self.endpointName(object, pathEndpoint: pathEndpoint)
         let (endpoint, entity) = try route(name, record: &record)
+        let asResponses = api == .responses || (object["messages"] == nil && object["input"] != nil)
+        do {
+            try RequestRules.check(body, needsMessages: !asResponses)
+        } catch {
+            throw GatewayError(error)
+        }
+        let stream = record.stream
         var request = object
         for field in DatabricksFields.all { request[field] = nil }
         let output: OutputFormat
         let upstream: JSONObject
-        if api == .responses || (object["messages"] == nil && object["input"] != nil) {
+        if asResponses {
             do {
                 upstream = try ResponsesTranslation.chatRequest(fromResponses: request, upstreamModel: entity.upstreamModel)
             } catch {
-                throw GatewayError(code: .invalidRequest, status: 400, message: error.message, param: error.param)
+                throw GatewayError(error)
             }
             output = .responses(request: request)
         } else {
-            guard request["messages"]?.arrayValue != nil else {
-                throw GatewayError(code: .invalidRequest, status: 400, message: "The body needs `messages` (chat) or `input` (Responses).", param: "messages")
-            }
             request["model"] = .string(entity.upstreamModel)
             upstream = request
             output = .chat

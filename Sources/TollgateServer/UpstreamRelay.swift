@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import TollgateCore
@@ -40,8 +41,12 @@ struct UpstreamRelay: Sendable {
             return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
         }
         switch reply {
-        case .complete(let status, let body):
-            return complete(call, status: status, body: body, start: start, spanStart: spanStart, upstreamBody: upstreamBody)
+        case .complete(let status, let body, let headers):
+            var response = complete(call, status: status, body: body, start: start, spanStart: spanStart, upstreamBody: upstreamBody)
+            for header in headers {
+                if let name = HTTPField.Name(header.name) { response.headers[name] = header.value }
+            }
+            return response
         case .stream(var chunks):
             if let upstreamBody {
                 chunks = StreamSpan(trace: call.trace, parent: nil, start: spanStart, inputs: upstreamBody, upstreamModel: call.entity.upstreamModel)

@@ -24,7 +24,7 @@ enum SimulatedTools {
         let properties = schema?["properties"]?.objectValue ?? JSONObject()
         for (name, property) in properties.pairs {
             switch property["type"]?.stringValue {
-            case "number", "integer": object[name] = .number(numbers.next() ?? 1)
+            case "number", "integer": object[name] = .double(numbers.next() ?? 1)
             case "boolean": object[name] = true
             default: object[name] = .string(words.last ?? "")
             }

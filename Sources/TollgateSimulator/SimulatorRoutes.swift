@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
@@ -51,6 +52,9 @@ public struct SimulatorRoutes: Sendable {
         case .rateLimited:
             var response = Self.json(429, script.rateLimitError)
             response.headers[.retryAfter] = "1"
+            // Azure OpenAI's rate-limit headers, which a gateway must pass on.
+            response.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] = "0"
+            response.headers[HTTPField.Name("x-ratelimit-remaining-tokens")!] = "0"
             return response
         case .serverError:
             return Self.json(500, script.serverError)

@@ -62,15 +62,15 @@ struct Cost: AsyncParsableCommand {
             func row(_ row: CostRow) -> JSONValue {
                 [
                     "key": .string(row.key), "requests": .int(row.requests), "input_tokens": .int(row.inputTokens),
-                    "output_tokens": .int(row.outputTokens), "token_cost_usd": .number(row.tokenCostUSD),
-                    "compute_cost_usd": .number(row.computeCostUSD), "total_usd": .number(row.totalUSD),
+                    "output_tokens": .int(row.outputTokens), "token_cost_usd": .double(row.tokenCostUSD),
+                    "compute_cost_usd": .double(row.computeCostUSD), "total_usd": .double(row.totalUSD),
                 ]
             }
             return [
                 "by": .string(report.grouping.rawValue), "since": .optionalString(report.since),
                 "rows": .array(report.rows.map(row)), "total": row(report.total),
                 "idle_versions": .array(report.idle.map { idle in
-                    ["endpoint_name": .string(idle.endpointName), "entity_name": .string(idle.entityName), "state": .string(idle.state), "compute_cost_usd": .number(idle.computeCostUSD)]
+                    ["endpoint_name": .string(idle.endpointName), "entity_name": .string(idle.entityName), "state": .string(idle.state), "compute_cost_usd": .double(idle.computeCostUSD)]
                 }),
             ]
         }

@@ -111,9 +111,7 @@ struct Sql: AsyncParsableCommand {
         }
     }
 
-    static func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-    }
+    static func csvField(_ text: String) -> String { CSVText.field(text) }
 }
 
 /// `tollgate probe` — produce the five inference cases through a running gateway and check them.

@@ -120,10 +120,10 @@ struct JSONValueTests {
     }
 
     @Test func nonFiniteNumbersBecomeNull() {
-        #expect(JSONValue.number(.nan).jsonText == "null")
-        #expect(JSONValue.number(.infinity).jsonText == "null")
-        #expect(JSONValue.number(-.infinity).jsonText == "null")
-        #expect(JSONValue.number(.nan).intValue == nil)
+        #expect(JSONValue.double(.nan).jsonText == "null")
+        #expect(JSONValue.double(.infinity).jsonText == "null")
+        #expect(JSONValue.double(-.infinity).jsonText == "null")
+        #expect(JSONValue.double(.nan).intValue == nil)
     }
 
     @Test func objectsBuiltInCodeKeepInsertionOrder() {

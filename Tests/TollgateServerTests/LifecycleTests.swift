@@ -133,25 +133,34 @@ struct LifecycleTests {
         let failures = Atomic<Int>(0)
         let served = Mutex<Set<String>>([])
         let stop = Atomic<Bool>(false)
+        let progress = Atomic<Int>(0)
+        var target = 0
         // A bounded loop of requests on loopback while the versions change.
         let load = Task {
             var sent = 0
             while !stop.load(ordering: .acquiring) && sent < 2000 {
                 sent += 1
+                progress.store(sent, ordering: .releasing)
                 let answer = try await gateway.post("/serving-endpoints/support/invocations", body: #"{"input":"Where is my order?"}"#)
                 if answer.status != 200 { failures.add(1, ordering: .relaxed) }
                 served.withLock { _ = $0.insert(answer.headers["served-model-name"] ?? "") }
             }
             return sent
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Every phase waits (bounded) until the load has sent a few more requests, however slow the machine.
+        target = progress.load(ordering: .acquiring) + 4
+        for _ in 0..<3000 where progress.load(ordering: .acquiring) < target { try await Task.sleep(for: .milliseconds(10)) }
         let v2 = try await admin(gateway, .POST, "/support/deploy", body: #"{"entity":\#(Self.agentEntity("support-v2")),"canary_percentage":25}"#)
         #expect(v2.status == 200)
         #expect(traffic(try await settled(gateway, "support")) == ["support-v1": 75, "support-v2": 25])
-        try await Task.sleep(for: .milliseconds(200))
+        // Every phase waits (bounded) until the load has sent a few more requests, however slow the machine.
+        target = progress.load(ordering: .acquiring) + 4
+        for _ in 0..<3000 where progress.load(ordering: .acquiring) < target { try await Task.sleep(for: .milliseconds(10)) }
         _ = try await admin(gateway, .POST, "/support/deploy", body: #"{"entity":\#(Self.agentEntity("support-v3", model: "gpt-sim-2"))}"#)
         let three = try await settled(gateway, "support")
-        try await Task.sleep(for: .milliseconds(200))
+        // Every phase waits (bounded) until the load has sent a few more requests, however slow the machine.
+        target = progress.load(ordering: .acquiring) + 4
+        for _ in 0..<3000 where progress.load(ordering: .acquiring) < target { try await Task.sleep(for: .milliseconds(10)) }
         stop.store(true, ordering: .releasing)
         let sent = try await load.value
         #expect(sent > 10)

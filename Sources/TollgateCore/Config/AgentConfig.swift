@@ -64,6 +64,22 @@ public struct AgentModelConfig: Sendable, Equatable, Codable {
         self.provider = provider
         self.name = name
     }
+
+    enum CodingKeys: String, CodingKey {
+        case endpoint, provider, name
+    }
+
+    /// `model: NAME` is shorthand for `model: {endpoint: NAME}`.
+    public init(from decoder: any Decoder) throws {
+        if let endpoint = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(endpoint: endpoint)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            endpoint: try c.decodeIfPresent(String.self, forKey: .endpoint), provider: try c.decodeIfPresent(String.self, forKey: .provider),
+            name: try c.decodeIfPresent(String.self, forKey: .name))
+    }
 }
 
 /// What an agent does when its model call fails.

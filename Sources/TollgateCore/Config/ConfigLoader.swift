@@ -10,13 +10,24 @@ public struct ConfigLoader: Sendable {
     }
 
     public func load(path: String) throws(ConfigError) -> GatewayConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(code: .unreadable, issues: [ConfigIssue(path: "", message: "cannot read \(path)")])
-        }
-        return try load(yaml: String(decoding: data, as: UTF8.self))
+        try loadWithWarnings(path: path).config
     }
 
     public func load(yaml: String) throws(ConfigError) -> GatewayConfig {
+        try loadWithWarnings(yaml: yaml).config
+    }
+
+    /// Reads a configuration file and returns the warnings (keys accepted for Databricks
+    /// compatibility but not used) with it.
+    public func loadWithWarnings(path: String) throws(ConfigError) -> (config: GatewayConfig, warnings: [ConfigIssue]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .unreadable, issues: [ConfigIssue(path: "", message: "cannot read \(path)")])
+        }
+        return try loadWithWarnings(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Reads a configuration and returns the warnings with it; unknown keys are errors.
+    public func loadWithWarnings(yaml: String) throws(ConfigError) -> (config: GatewayConfig, warnings: [ConfigIssue]) {
         let root: Node
         do {
             root = try Yams.compose(yaml: yaml) ?? Node([(Node, Node)]())
@@ -27,16 +38,18 @@ public struct ConfigLoader: Sendable {
         let resolved = substitute(root, path: "", issues: &unresolved)
         if !unresolved.isEmpty { throw ConfigError(code: .invalid, issues: unresolved) }
         let config: GatewayConfig
+        let tracker = KeyTracker()
         do {
-            config = try YAMLDecoder().decode(GatewayConfig.self, from: resolved)
+            config = try YAMLDecoder().decode(KeyTracked<GatewayConfig>.self, from: resolved, userInfo: [KeyTracked<GatewayConfig>.trackerKey: tracker]).value
         } catch let error as DecodingError {
             throw ConfigError(code: .invalid, issues: [Self.issue(for: error)])
         } catch {
             throw ConfigError(code: .invalid, issues: [ConfigIssue(path: "", message: "\(error)")])
         }
+        let warnings = try StrictDecoding.check(tracker)
         let issues = ConfigValidator().validate(config)
         if !issues.isEmpty { throw ConfigError(code: .invalid, issues: issues) }
-        return config
+        return (config, warnings)
     }
 
     /// Replaces `${NAME}` and `${NAME:-default}` in every scalar but those kept as written
@@ -75,19 +88,7 @@ public struct ConfigLoader: Sendable {
     }
 
     public static func issue(for error: DecodingError) -> ConfigIssue {
-        func render(_ path: [any CodingKey]) -> String {
-            var out = ""
-            for key in path {
-                if let index = key.intValue {
-                    out += "[\(index)]"
-                } else if key.stringValue.hasPrefix("Index "), let index = Int(key.stringValue.dropFirst(6)) {
-                    out += "[\(index)]"
-                } else {
-                    out += out.isEmpty ? key.stringValue : ".\(key.stringValue)"
-                }
-            }
-            return out
-        }
+        let render = KeyTracker.render
         switch error {
         case .keyNotFound(let key, let context):
             let parent = render(context.codingPath)

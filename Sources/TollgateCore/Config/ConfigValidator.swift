@@ -230,7 +230,9 @@ public struct ConfigValidator: Sendable {
                 issues.append(ConfigIssue(path: "\(routesPath)[\(index)].traffic_percentage", message: "must be between 0 and 100"))
             }
         }
-        let sum = traffic.routes.reduce(0) { $0 + $1.trafficPercentage }
+        // Summed only when every share is in range, so that huge values cannot overflow.
+        let inRange = traffic.routes.allSatisfy { (0...100).contains($0.trafficPercentage) }
+        let sum = inRange ? traffic.routes.reduce(0) { $0 + $1.trafficPercentage } : 100
         if sum != 100 {
             issues.append(ConfigIssue(path: routesPath, message: "percentages sum to \(sum), expected 100"))
         }

@@ -88,9 +88,11 @@ public enum VersionPlans {
 
     /// Scales route percentages to sum to `total` (largest remainder); every route is kept.
     static func scale(_ routes: [TrafficRoute], to total: Int) -> [TrafficRoute] {
-        let sum = routes.reduce(0) { $0 + $1.trafficPercentage }
+        // Shares are clamped to 0...100 first: validated configs already are, and no sum can overflow.
+        let percentages = routes.map { min(max($0.trafficPercentage, 0), 100) }
+        let sum = percentages.reduce(0, +)
         guard sum > 0 else { return routes.map { TrafficRoute(servedEntityName: $0.servedEntityName, trafficPercentage: 0) } }
-        let exact = routes.map { Double($0.trafficPercentage) * Double(total) / Double(sum) }
+        let exact = percentages.map { Double($0) * Double(total) / Double(sum) }
         var shares = exact.map { Int($0.rounded(.down)) }
         let order = exact.indices.sorted { (exact[$0] - Double(shares[$0]), -$0) > (exact[$1] - Double(shares[$1]), -$1) }
         for index in order.prefix(total - shares.reduce(0, +)) { shares[index] += 1 }

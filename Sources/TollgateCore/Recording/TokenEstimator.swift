@@ -21,11 +21,11 @@ public enum TokenEstimator {
 
     /// Reads Chat Completions (`prompt_tokens`…) or Responses (`input_tokens`…) usage objects.
     public static func reported(in usage: JSONValue) -> TokenUsage? {
-        if let input = usage["prompt_tokens"]?.intValue, let output = usage["completion_tokens"]?.intValue {
-            return TokenUsage(input: input, output: output, source: .reported, cachedInput: usage["prompt_tokens_details"]?["cached_tokens"]?.intValue)
+        if let input = usage["prompt_tokens"]?.countValue, let output = usage["completion_tokens"]?.countValue {
+            return TokenUsage(input: input, output: output, source: .reported, cachedInput: usage["prompt_tokens_details"]?["cached_tokens"]?.countValue)
         }
-        if let input = usage["input_tokens"]?.intValue, let output = usage["output_tokens"]?.intValue {
-            return TokenUsage(input: input, output: output, source: .reported, cachedInput: usage["input_tokens_details"]?["cached_tokens"]?.intValue)
+        if let input = usage["input_tokens"]?.countValue, let output = usage["output_tokens"]?.countValue {
+            return TokenUsage(input: input, output: output, source: .reported, cachedInput: usage["input_tokens_details"]?["cached_tokens"]?.countValue)
         }
         return nil
     }

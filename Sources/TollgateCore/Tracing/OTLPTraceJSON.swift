@@ -86,7 +86,7 @@ public enum OTLPTraceJSON {
         let typed: JSONValue
         switch value {
         case .bool(let flag): typed = ["boolValue": .bool(flag)]
-        case .number(let number) where number.rounded() == number: typed = ["intValue": .string(String(Int64(number)))]
+        case .number(let number) where number.isIntegerLiteral && Int64(number.text) != nil: typed = ["intValue": .string(number.text)]
         case .number(let number): typed = ["doubleValue": .number(number)]
         case .string(let text): typed = ["stringValue": .string(text)]
         case .array(let items): typed = ["arrayValue": ["values": .array(items.map { attribute("", $0)["value"] ?? .null })]]

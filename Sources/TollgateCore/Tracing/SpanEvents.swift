@@ -4,7 +4,7 @@ public enum SpanEvents {
         .array(events.map { event in
             var attributes = JSONObject()
             for (key, value) in event.attributes.sorted(by: { $0.key < $1.key }) { attributes[key] = .string(value) }
-            return ["name": .string(event.name), "time_unix_nano": .number(Double(event.timeNanos)), "attributes": .object(attributes)]
+            return ["name": .string(event.name), "time_unix_nano": .number(JSONNumber(event.timeNanos)), "attributes": .object(attributes)]
         })
     }
 
@@ -13,7 +13,7 @@ public enum SpanEvents {
             var attributes: [String: String] = [:]
             for (key, value) in item["attributes"]?.objectValue?.pairs ?? [] { attributes[key] = value.stringValue ?? value.jsonText }
             return SpanEvent(
-                name: item["name"]?.stringValue ?? "", timeNanos: UInt64(max(0, item["time_unix_nano"]?.doubleValue ?? 0)),
+                name: item["name"]?.stringValue ?? "", timeNanos: item["time_unix_nano"]?.intValue.map { UInt64(max(0, $0)) } ?? 0,
                 attributes: attributes
             )
         }

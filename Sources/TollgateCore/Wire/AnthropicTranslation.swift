@@ -141,13 +141,13 @@ public enum AnthropicTranslation {
         var output: Int?
 
         init(_ usage: JSONValue?) {
-            let input = usage?["input_tokens"]?.intValue
-            cacheRead = usage?["cache_read_input_tokens"]?.intValue
-            let cacheWrite = usage?["cache_creation_input_tokens"]?.intValue
+            let input = usage?["input_tokens"]?.countValue
+            cacheRead = usage?["cache_read_input_tokens"]?.countValue
+            let cacheWrite = usage?["cache_creation_input_tokens"]?.countValue
             if input != nil || cacheRead != nil || cacheWrite != nil {
                 prompt = (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
             }
-            output = usage?["output_tokens"]?.intValue
+            output = usage?["output_tokens"]?.countValue
         }
     }
 

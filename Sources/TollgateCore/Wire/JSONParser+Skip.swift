@@ -55,7 +55,7 @@ extension JSONParser {
     }
 
     /// After a member or element: `true` past a comma, `false` past the closing bracket.
-    private mutating func next(closing: UInt8) throws(JSONParseError) -> Bool {
+    mutating func next(closing: UInt8) throws(JSONParseError) -> Bool {
         skipWhitespace()
         guard index < bytes.count else { throw fail(.unexpectedEnd) }
         switch bytes[index] {

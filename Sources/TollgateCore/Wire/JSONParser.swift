@@ -7,11 +7,23 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
         case invalidEscape = "invalid_escape"
         case tooDeep = "too_deep"
         case trailingCharacters = "trailing_characters"
+        /// A top-level key repeated in a request body (see `RequestBody`).
+        case duplicateKey = "duplicate_key"
+        /// A request body that is valid JSON but not an object.
+        case notAnObject = "not_an_object"
     }
 
     public var code: Code
     public var offset: Int
+    /// The repeated key, for `duplicateKey`.
+    public var key: String?
     public var description: String { "\(code.rawValue) at byte \(offset)" }
+
+    public init(code: Code, offset: Int, key: String? = nil) {
+        self.code = code
+        self.offset = offset
+        self.key = key
+    }
 }
 
 /// A strict RFC 8259 parser from UTF-8 bytes to `JSONValue`.
@@ -225,8 +237,7 @@ struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw fail(.invalidNumber) }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let number = Double(text) else { throw JSONParseError(code: .invalidNumber, offset: start) }
-        return .number(number)
+        // The literal is kept as written: integers stay exact and out-of-range values stay valid JSON.
+        return .number(JSONNumber(validatedText: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)))
     }
 }

@@ -26,7 +26,7 @@ extension JSONValue {
         switch self {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
-        case .number(let value): out += JSONValue.format(value)
+        case .number(let value): out += value.text
         case .string(let value): JSONValue.writeEscaped(value, to: &out)
         case .array(let items):
             out += "["
@@ -47,12 +47,6 @@ extension JSONValue {
             }
             out += "}"
         }
-    }
-
-    static func format(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value.rounded() == value, abs(value) < 9.2e18 { return String(Int64(value)) }
-        return String(value)
     }
 
     /// Writes `text` as a JSON string literal. Runs that need no escaping are copied whole.

@@ -5,7 +5,7 @@ import Foundation
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
-    case number(Double)
+    case number(JSONNumber)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -27,13 +27,25 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The number as an `Int` when it is an integer that fits exactly (never a trap: `1e19`,
+    /// `2.5` and `1e999` are nil).
     public var intValue: Int? {
-        if case .number(let value) = self, value.isFinite { return Int(value) }
+        if case .number(let value) = self { return value.int }
         return nil
     }
 
+    /// A count reported by an upstream (tokens): an integer in `0...JSONValue.maxCount`, so that
+    /// sums of counts cannot overflow; nil otherwise.
+    public var countValue: Int? {
+        guard let value = intValue, (0...Self.maxCount).contains(value) else { return nil }
+        return value
+    }
+
+    /// The largest count `countValue` accepts (2^53).
+    public static let maxCount = 1 << 53
+
     public var doubleValue: Double? {
-        if case .number(let value) = self { return value }
+        if case .number(let value) = self { return value.double }
         return nil
     }
 
@@ -127,8 +139,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    public init(floatLiteral value: Double) { self = .double(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(nilLiteral: ()) { self = .null }
@@ -138,7 +150,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(object)
     }
 
-    public static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+    public static func int(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
+    /// A `Double` as a JSON number; NaN and infinities, which JSON cannot write, become `null`.
+    public static func double(_ value: Double) -> JSONValue { JSONNumber(value).map { .number($0) } ?? .null }
     public static func optionalString(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
     public static func optionalInt(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
 }
@@ -150,8 +164,10 @@ extension JSONValue: Codable {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .number(JSONNumber(value))
         } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
+            self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
@@ -171,7 +187,8 @@ extension JSONValue: Codable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
+        case .number(let value):
+            if let exact = Int64(value.text) { try container.encode(exact) } else { try container.encode(value.double) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let object):

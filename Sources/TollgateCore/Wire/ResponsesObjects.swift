@@ -68,14 +68,14 @@ enum ResponsesObjects {
     /// Responses usage for a Chat Completions `usage` object, or `nil` when there is none.
     static func usage(fromChat usage: JSONValue?) -> JSONValue? {
         guard let usage, case .object = usage else { return nil }
-        let input = usage["prompt_tokens"]?.intValue ?? usage["input_tokens"]?.intValue ?? 0
-        let output = usage["completion_tokens"]?.intValue ?? usage["output_tokens"]?.intValue ?? 0
+        let input = usage["prompt_tokens"]?.countValue ?? usage["input_tokens"]?.countValue ?? 0
+        let output = usage["completion_tokens"]?.countValue ?? usage["output_tokens"]?.countValue ?? 0
         return self.usage(
             input: input,
             output: output,
-            total: usage["total_tokens"]?.intValue,
-            cached: usage["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
-            reasoning: usage["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
+            total: usage["total_tokens"]?.countValue,
+            cached: usage["prompt_tokens_details"]?["cached_tokens"]?.countValue ?? 0,
+            reasoning: usage["completion_tokens_details"]?["reasoning_tokens"]?.countValue ?? 0)
     }
 
     /// The `incomplete_details.reason` for a chat `finish_reason`, or `nil` when the answer is complete.

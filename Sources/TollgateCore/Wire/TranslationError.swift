@@ -2,6 +2,8 @@
 public struct TranslationError: Error, Sendable, Equatable {
     public enum Code: String, Sendable {
         case invalidRequest = "invalid_request"
+        /// The body is not a valid JSON object.
+        case invalidJSON = "invalid_json"
     }
 
     public var code: Code

@@ -55,7 +55,7 @@ struct AgentProvider: ChatProvider {
             throw error
         }
         switch reply {
-        case .complete(let status, let responseBody):
+        case .complete(let status, let responseBody, _):
             let text = String(buffer: responseBody)
             let ok = (200..<300).contains(status)
             let completion = ok ? try? JSONValue.parse(text) : nil

@@ -85,7 +85,7 @@ final class AgentStreamDriver: @unchecked Sendable {
         switch reply {
         case .stream(let chunks):
             current = chunks
-        case .complete(let status, let body):
+        case .complete(let status, let body, _):
             let raw = String(buffer: body)
             let error = (try? JSONValue.parse(raw))?["error"]
             let envelope = ErrorEnvelope(

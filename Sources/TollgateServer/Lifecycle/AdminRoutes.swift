@@ -122,7 +122,7 @@ struct AdminRoutes: Sendable {
                 "retired_at": .optionalString(version.retiredAt.map(UTCTimestamp.iso8601)),
                 "retired_reason": .optionalString(version.retiredReason),
                 "requests": .int(served?.requests ?? 0), "last_request_time": .optionalString(served?.lastRequestAt),
-                "token_cost_usd": .number(tokenCost), "compute_cost_usd": .number(computeCost), "cost_usd": .number(tokenCost + computeCost),
+                "token_cost_usd": .double(tokenCost), "compute_cost_usd": .double(computeCost), "cost_usd": .double(tokenCost + computeCost),
                 "in_flight": .int(entity?.activity.inFlight ?? 0),
             ]
             if let local = entity?.localModel { row["process"] = await local.status().json }
@@ -149,7 +149,9 @@ struct AdminRoutes: Sendable {
             throw GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
         }
         do {
-            return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            return try StrictDecoding.decodeJSON(type, from: Data(body.readableBytesView)).value
+        } catch let error as ConfigError {
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: error.issues.map(\.description).joined(separator: "; "))
         } catch let error as DecodingError {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: ConfigLoader.issue(for: error).description)
         } catch {

@@ -117,8 +117,8 @@ struct LocalModelStatus: Sendable {
     var json: JSONValue {
         [
             "replicas": .int(replicas), "running": .int(running), "pids": .array(pids.map { .int(Int($0)) }),
-            "rss_bytes": .int(rssBytes), "cpu_seconds": .number(cpuSeconds), "uptime_seconds": .number(uptimeSeconds),
-            "idle_seconds": .number(idleSeconds), "scale_to_zero_enabled": .bool(scaleToZero), "starts": .int(starts), "crashes": .int(crashes),
+            "rss_bytes": .int(rssBytes), "cpu_seconds": .double(cpuSeconds), "uptime_seconds": .double(uptimeSeconds),
+            "idle_seconds": .double(idleSeconds), "scale_to_zero_enabled": .bool(scaleToZero), "starts": .int(starts), "crashes": .int(crashes),
         ]
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import TollgateCore
+
+@Suite("Hostile requests: refused with a clear error and a row, never a crash")
+struct HostileRequestTests {
+    static let messages = #""messages":[{"role":"user","content":"hi"}]"#
+
+    func expectRefused(_ gateway: LiveGateway, _ path: String, _ body: String, param: String?, code: String = "invalid_request") async throws {
+        let answer = try await gateway.post(path, body: body)
+        #expect(answer.status == 400, "\(path) \(body)")
+        #expect(answer.json?["error"]?["code"]?.stringValue == code, "\(path) \(body)")
+        if let param { #expect(answer.json?["error"]?["param"]?.stringValue == param, "\(path) \(body)") }
+        let row = try #require(try await gateway.rows(for: answer.requestID).inference)
+        #expect(row["status_code"] as Int? == 400)
+    }
+
+    @Test func hugeNumbersAreA400NamingTheParameterOnEveryRoute() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        for value in ["1e19", "1e300", "9223372036854775808"] {
+            try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim",\#(Self.messages),"max_tokens":\#(value)}"#, param: "max_tokens")
+            try await expectRefused(gateway, "/v1/responses", #"{"model":"sim","input":"hi","max_output_tokens":\#(value)}"#, param: "max_output_tokens")
+            try await expectRefused(gateway, "/serving-endpoints/sim/invocations", #"{\#(Self.messages),"max_tokens":\#(value)}"#, param: "max_tokens")
+        }
+        // The gateway is still serving.
+        #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("still there?")).status == 200)
+        try await gateway.stop()
+    }
+
+    @Test func theClientCannotChooseTheUpstreamModel() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim","model":"o1-pro",\#(Self.messages)}"#, param: "model")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim","mod\u0065l":"o1-pro",\#(Self.messages)}"#, param: "model")
+        try await expectRefused(gateway, "/v1/responses", #"{"model":"sim","input":"hi","model":"o1-pro"}"#, param: "model")
+        // An escaped spelling routes like the plain one, and the upstream sees only the entity's model.
+        let escaped = try await gateway.post("/v1/chat/completions", body: #"{"mod\u0065l":"sim",\#(Self.messages),"seed":9007199254740993}"#)
+        #expect(escaped.status == 200)
+        #expect(escaped.json?["model"]?.stringValue == "gpt-sim")
+        try await gateway.stop()
+    }
+
+    @Test func wrongTypesAndBadMessagesAreRefusedTheSameWayEverywhere() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim",\#(Self.messages),"stream":"yes"}"#, param: "stream")
+        try await expectRefused(gateway, "/v1/responses", #"{"model":"sim","input":"hi","stream":"yes"}"#, param: "stream")
+        try await expectRefused(gateway, "/serving-endpoints/sim/invocations", #"{\#(Self.messages),"stream":"yes"}"#, param: "stream")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim"}"#, param: "messages")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim","messages":[]}"#, param: "messages")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim","messages":{"role":"user"}}"#, param: "messages")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":"sim","messages":[{"role":"wizard","content":"x"}]}"#, param: "messages[0].role")
+        try await expectRefused(gateway, "/serving-endpoints/sim/invocations", #"{"messages":[]}"#, param: "messages")
+        try await expectRefused(gateway, "/v1/chat/completions", #"{"model":7,\#(Self.messages)}"#, param: "model")
+        try await expectRefused(gateway, "/v1/chat/completions", "[1,2]", param: nil, code: "invalid_json")
+        try await gateway.stop()
+    }
+
+    @Test func upstreamRateLimitHeadersReachTheClient() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        let limited = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("sim:rate_limited"))
+        #expect(limited.status == 429)
+        #expect(limited.headers["retry-after"] == "1")
+        #expect(limited.headers["x-ratelimit-remaining-requests"] == "0")
+        #expect(limited.headers["x-ratelimit-remaining-tokens"] == "0")
+        try await gateway.stop()
+    }
+}
