@@ -11,6 +11,7 @@ struct GatewayError: Error, Sendable {
         case routeNotFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case requestTooLarge = "request_too_large"
+        case requestTimeout = "request_timeout"
         case noServedEntity = "no_served_entity"
         case upstreamUnreachable = "upstream_unreachable"
         case upstreamTimeout = "upstream_timeout"
@@ -38,7 +39,7 @@ struct GatewayError: Error, Sendable {
 
     static func type(for status: Int) -> String {
         switch status {
-        case 400, 404, 405, 409, 413, 422: "invalid_request_error"
+        case 400, 404, 405, 408, 409, 413, 422: "invalid_request_error"
         case 401: "authentication_error"
         case 429: "rate_limit_error"
         case 502, 504: "upstream_error"

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -105,9 +106,15 @@ public final class GatewayRuntime: Sendable {
         TraceRoutes(store: store).register(on: router)
         admin.register(on: router)
         let logger = self.logger
+        let server = config.server
+        let cap = server.effectiveMaxConnections(openFileLimit: OpenFileLimit.current)
         return Application(
             router: router,
-            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "tollgate"),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000)))),
+            configuration: .init(
+                address: .hostname(server.host, port: server.port), serverName: "tollgate",
+                availableConnectionsDelegate: MaximumAvailableConnections(cap, logger: logger)
+            ),
             services: [writer],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

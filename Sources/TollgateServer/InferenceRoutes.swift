@@ -44,16 +44,25 @@ struct InferenceRoutes: Sendable {
             requestID: Identifiers.requestID(), requestTime: Date(), endpointName: pathEndpoint ?? "", api: api, stream: false, statusCode: 0
         )
         let body: ByteBuffer
+        let limit = live.config.limits.maxRequestBytes
+        let timeout = live.config.server.bodyTimeoutSeconds
         do {
-            body = try await request.body.collect(upTo: live.config.limits.maxRequestBytes)
+            body = try await BodyReader.collect(request.body, upTo: limit, timeoutSeconds: timeout)
         } catch {
-            record.loggingErrorCodes = [.maxRequestSizeExceeded]
-            let limit = live.config.limits.maxRequestBytes
-            let rejection = error is NIOTooManyBytesError
-                ? GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
-                : GatewayError(code: .invalidRequest, status: 400, message: "The request body could not be read.")
-            if rejection.status != 413 { record.loggingErrorCodes = [] }
-            return UpstreamRelay.errorResponse(rejection, record: record, writer: writer)
+            let rejection: GatewayError
+            switch error {
+            case is NIOTooManyBytesError:
+                record.loggingErrorCodes = [.maxRequestSizeExceeded]
+                rejection = GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
+            case is BodyReader.Timeout:
+                rejection = GatewayError(code: .requestTimeout, status: 408, message: "The request body did not arrive within \(timeout) s.")
+            default:
+                rejection = GatewayError(code: .invalidRequest, status: 400, message: "The request body could not be read.")
+            }
+            var response = UpstreamRelay.errorResponse(rejection, record: record, writer: writer)
+            // The rest of an unread body would hold the connection: close it.
+            if rejection.status == 408 { response.headers[.connection] = "close" }
+            return response
         }
         let call: InferenceCall
         do {

@@ -50,7 +50,10 @@ struct Validate: AsyncParsableCommand {
 enum ConfigFile {
     static func load(_ path: String) throws -> GatewayConfig {
         do {
-            return try ConfigLoader().load(path: path)
+            let (config, warnings) = try ConfigLoader().loadWithWarnings(path: path)
+            var stderr = StandardError()
+            for warning in warnings { print("\(path): warning: \(warning)", to: &stderr) }
+            return config
         } catch {
             var stderr = StandardError()
             print("\(path): invalid configuration", to: &stderr)

@@ -10,6 +10,13 @@ public struct ConfigValidator: Sendable {
         if !(1...65535).contains(config.server.port) && config.server.port != 0 {
             issues.append(ConfigIssue(path: "server.port", message: "must be between 0 and 65535"))
         }
+        if let cap = config.server.maxConnections, !(1...1_000_000).contains(cap) {
+            issues.append(ConfigIssue(path: "server.max_connections", message: "must be between 1 and 1000000"))
+        }
+        for (key, value) in [("idle_timeout_seconds", config.server.idleTimeoutSeconds), ("body_timeout_seconds", config.server.bodyTimeoutSeconds)]
+        where !(value > 0 && value <= 86_400) {
+            issues.append(ConfigIssue(path: "server.\(key)", message: "must be greater than 0 and at most 86400"))
+        }
         if !(config.store.hasPrefix("sqlite:") || config.store.hasPrefix("postgres://") || config.store.hasPrefix("postgresql://")) {
             issues.append(ConfigIssue(path: "store", message: "must be sqlite:PATH or postgres://…"))
         }
@@ -124,8 +131,9 @@ public struct ConfigValidator: Sendable {
             ("upstream_timeout_seconds", limits.upstreamTimeoutSeconds),
             ("connect_timeout_seconds", limits.connectTimeoutSeconds),
         ]
-        for (key, value) in positive where !(value > 0) {
-            issues.append(ConfigIssue(path: "limits.\(key)", message: "must be greater than 0"))
+        // Upper bounds keep every value convertible to the integer types it is used as.
+        for (key, value) in positive where !(value > 0 && value <= (key.hasSuffix("_seconds") ? 86_400 : 1_099_511_627_776)) {
+            issues.append(ConfigIssue(path: "limits.\(key)", message: key.hasSuffix("_seconds") ? "must be greater than 0 and at most 86400" : "must be greater than 0 and at most 1 TiB"))
         }
         return issues
     }

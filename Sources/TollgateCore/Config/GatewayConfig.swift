@@ -59,16 +59,34 @@ public struct ServerConfig: Sendable, Equatable, Codable {
     /// Bearer token the admin API (`/api/2.0/serving-endpoints…`) requires; without one the
     /// admin routes answer 401.
     public var adminToken: String?
+    /// Open client connections allowed at once; past it new connections wait in the kernel's
+    /// backlog (and are refused once it is full) instead of exhausting file descriptors.
+    /// `nil`: the process's open-file limit less a reserve for the store and upstreams.
+    public var maxConnections: Int?
+    /// Seconds a connection may sit with no request in progress (keep-alive, or a request head
+    /// that never completes) before it is closed.
+    public var idleTimeoutSeconds: Double
+    /// Seconds allowed to receive a whole request body; a slower upload gets 408 and is closed.
+    public var bodyTimeoutSeconds: Double
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil, maxConnections: Int? = nil,
+        idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30
+    ) {
         self.host = host
         self.port = port
         self.adminToken = adminToken
+        self.maxConnections = maxConnections
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.bodyTimeoutSeconds = bodyTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port
         case adminToken = "admin_token"
+        case maxConnections = "max_connections"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case bodyTimeoutSeconds = "body_timeout_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,6 +94,14 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
         adminToken = try c.decodeIfPresent(String.self, forKey: .adminToken).flatMap { $0.isEmpty ? nil : $0 }
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? 60
+        bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? 30
+    }
+
+    /// The connection cap in force: `max_connections`, or the open-file limit less 256.
+    public func effectiveMaxConnections(openFileLimit: Int) -> Int {
+        maxConnections ?? max(16, min(openFileLimit - 256, 100_000))
     }
 }
 

@@ -16,6 +16,10 @@ final class KeyTracker: @unchecked Sendable {
         "email_notifications", "description", "provisioned_model_units", "auto_capture_config", "usage_policy_id",
     ]
 
+    /// Keys of Databricks' `ai_gateway` that Tollgate does not enforce yet: refused with that
+    /// reason (a limit the user believes in force must not be accepted silently).
+    static let notEnforced: Set<String> = ["rate_limits", "guardrails", "fallback_config"]
+
     func note(keys: [String], at path: [any CodingKey]) {
         let id = Self.render(path)
         if present[id] == nil { present[id] = (path, keys) }
@@ -33,10 +37,12 @@ final class KeyTracker: @unchecked Sendable {
             let known = asked[id] ?? []
             for key in entry.keys where !known.contains(key) {
                 let path = id.isEmpty ? key : "\(id).\(key)"
-                if Self.databricksOnly.contains(key) {
+                if Self.notEnforced.contains(key) {
+                    errors.append(ConfigIssue(path: path, message: "not enforced by this version of Tollgate; remove it rather than rely on it"))
+                } else if Self.databricksOnly.contains(key) {
                     warnings.append(ConfigIssue(path: path, message: "accepted for Databricks compatibility and ignored"))
                 } else {
-                    let hint = Self.closest(to: key, in: known).map { " (did you mean \($0)?)" } ?? ""
+                    let hint = Self.closest(to: key, in: known.union(id.hasSuffix("ai_gateway") ? Self.notEnforced : [])).map { " (did you mean \($0)?)" } ?? ""
                     errors.append(ConfigIssue(path: path, message: "unknown key\(hint)"))
                 }
             }
