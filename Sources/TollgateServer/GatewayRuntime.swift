@@ -103,7 +103,7 @@ public final class GatewayRuntime: Sendable {
         let router = Router()
         router.add(middleware: ErrorEnvelopeMiddleware())
         InferenceRoutes(live: live, writer: writer, store: store, readiness: ready).register(on: router)
-        TraceRoutes(store: store).register(on: router)
+        TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)
         let logger = self.logger
         let server = config.server

@@ -11,13 +11,16 @@ public struct TraceFilter: Sendable, Equatable {
     /// Exclusive upper bound on `request_time`.
     public var until: String?
     public var limit: Int
+    /// Rows skipped first (a page token's position).
+    public var offset: Int
 
-    public init(endpointName: String? = nil, state: String? = nil, since: String? = nil, until: String? = nil, limit: Int = 100) {
+    public init(endpointName: String? = nil, state: String? = nil, since: String? = nil, until: String? = nil, limit: Int = 100, offset: Int = 0) {
         self.endpointName = endpointName
         self.state = state
         self.since = since
         self.until = until
         self.limit = limit
+        self.offset = offset
     }
 }
 
@@ -35,9 +38,9 @@ public struct TraceSummary: Sendable, Equatable {
 
 extension SQLiteStore {
     /// One trace as MLflow v3 JSON, by `tr-…` id or by request id, rebuilt from its rows.
-    public func traceJSON(id: String) throws(StoreError) -> String? {
+    public func traceJSON(id: String) async throws(StoreError) -> String? {
         do {
-            return try pool.read { db -> String? in
+            return try await pool.read { db -> String? in
                 guard let row = try Row.fetchOne(
                     db,
                     sql: """
@@ -57,9 +60,10 @@ extension SQLiteStore {
     }
 
     /// Traces matching a filter, newest first.
-    public func traces(matching filter: TraceFilter) throws(StoreError) -> [TraceSummary] {
+    /// Read on GRDB's own threads, never the caller's.
+    public func traces(matching filter: TraceFilter) async throws(StoreError) -> [TraceSummary] {
         var clauses: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
         if let endpoint = filter.endpointName { clauses.append("t.endpoint_name = ?"); arguments.append(endpoint) }
         if let state = filter.state { clauses.append("t.state = ?"); arguments.append(state.uppercased()) }
         if let since = filter.since { clauses.append("t.request_time >= ?"); arguments.append(since) }
@@ -69,12 +73,14 @@ extension SQLiteStore {
             SELECT t.trace_id, t.request_id, t.endpoint_name, t.request_time, t.state, t.execution_duration_ms,
                    i.request AS request_body, i.response AS response_body
             FROM traces t LEFT JOIN inference_table i ON i.request_id = t.request_id
-            \(condition) ORDER BY t.request_time DESC LIMIT ?
+            \(condition) ORDER BY t.request_time DESC, t.trace_id DESC LIMIT ? OFFSET ?
             """
         arguments.append(max(1, min(filter.limit, 10_000)))
+        arguments.append(max(0, filter.offset))
+        let statementArguments = StatementArguments(arguments)
         do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            return try await pool.read { db in
+                try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
                     TraceSummary(
                         traceID: row["trace_id"], requestID: row["request_id"], endpointName: row["endpoint_name"],
                         requestTime: row["request_time"], state: row["state"], executionDurationMs: row["execution_duration_ms"],

@@ -74,7 +74,7 @@ struct Traces: AsyncParsableCommand {
 
         func run() async throws {
             let filter = TraceFilter(endpointName: endpoint, state: state, since: since, until: until, limit: limit)
-            let traces = try storeOptions.open().traces(matching: filter)
+            let traces = try await storeOptions.open().traces(matching: filter)
             let rows = traces.map { trace in
                 [
                     trace.traceID, trace.requestTime, trace.endpointName, trace.state,
@@ -94,7 +94,7 @@ struct Traces: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            guard let json = try storeOptions.open().traceJSON(id: id) else {
+            guard let json = try await storeOptions.open().traceJSON(id: id) else {
                 var stderr = StandardError()
                 print("no trace \(id)", to: &stderr)
                 throw ExitCode(1)

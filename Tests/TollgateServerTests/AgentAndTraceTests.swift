@@ -8,6 +8,7 @@ import TollgateCore
 struct AgentAndTraceTests {
     static let yaml = """
         store: STORE
+        server: {admin_token: trace-reader}
         providers: [{name: sim, kind: simulator}]
         endpoints:
           - {name: model, config: {served_entities: [{name: model-a, external_model: {provider: sim, name: gpt-sim}}]}}
@@ -31,7 +32,7 @@ struct AgentAndTraceTests {
         let row = try #require(try await gateway.rows(for: requestID).inference)
         let traceID = try #require(row["trace_id"] as String?)
         #expect(traceID.hasPrefix("tr-") && traceID.count == 35)
-        let answer = try await gateway.post("/api/traces/\(traceID)", body: "", method: .GET)
+        let answer = try await gateway.post("/api/traces/\(traceID)", body: "", headers: ["authorization": "Bearer trace-reader"], method: .GET)
         #expect(answer.status == 200)
         return try #require(answer.json)
     }
@@ -95,9 +96,9 @@ struct AgentAndTraceTests {
         #expect(answer.json?["error"]?["code"]?.stringValue == "content_filter")
         let trace = try await trace(gateway, answer.requestID)
         #expect(trace["info"]?["state"]?.stringValue == "ERROR")
-        let filtered = try await gateway.post("/api/traces?endpoint_name=strict&state=ERROR", body: "", method: .GET)
+        let filtered = try await gateway.post("/api/traces?endpoint_name=strict&state=ERROR", body: "", headers: ["authorization": "Bearer trace-reader"], method: .GET)
         #expect(filtered.json?["traces"]?.arrayValue?.count == 1)
-        let none = try await gateway.post("/api/traces?endpoint_name=strict&state=OK", body: "", method: .GET)
+        let none = try await gateway.post("/api/traces?endpoint_name=strict&state=OK", body: "", headers: ["authorization": "Bearer trace-reader"], method: .GET)
         #expect(none.json?["traces"]?.arrayValue?.isEmpty == true)
         try await gateway.stop()
     }

@@ -13,6 +13,7 @@ struct AgentToolTests {
     static func yaml(maxSteps: Int = 3) -> String {
         """
         store: STORE
+        server: {admin_token: trace-reader}
         providers: [{name: sim, kind: simulator}]
         endpoints:
           - name: orders
@@ -29,7 +30,7 @@ struct AgentToolTests {
 
     func spans(_ gateway: LiveGateway, _ requestID: String) async throws -> [JSONValue] {
         let traceID = try #require(try await gateway.rows(for: requestID).inference?["trace_id"] as String?)
-        let trace = try #require(try await gateway.post("/api/traces/\(traceID)", body: "", method: .GET).json)
+        let trace = try #require(try await gateway.post("/api/traces/\(traceID)", body: "", headers: ["authorization": "Bearer trace-reader"], method: .GET).json)
         return trace["data"]?["spans"]?.arrayValue ?? []
     }
 

@@ -63,4 +63,29 @@ struct HostileRequestTests {
         #expect(limited.headers["x-ratelimit-remaining-tokens"] == "0")
         try await gateway.stop()
     }
+
+    @Test func tracesNeedTheAdminTokenAreCappedAndPaged() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator() + "\nserver: {admin_token: reader}")
+        for index in 0..<5 { #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("trace \(index)")).status == 200) }
+        _ = try await gateway.waitForRows("SELECT trace_id FROM traces", count: 5)
+        let auth = ["authorization": "Bearer reader"]
+        #expect(try await gateway.post("/api/traces", body: "", method: .GET).status == 401)
+        #expect(try await gateway.post("/api/traces/tr-x", body: "", method: .GET).status == 401)
+        for bad in ["max_results=0", "max_results=1001", "max_results=ten", "page_token=zz", "state=MAYBE", "start_time=yesterday", "color=red"] {
+            let answer = try await gateway.post("/api/traces?\(bad)", body: "", headers: auth, method: .GET)
+            #expect(answer.status == 400, "\(bad)")
+        }
+        var seen: [String] = []
+        var token: String?
+        for _ in 0..<5 {
+            let page = try await gateway.post("/api/traces?max_results=2" + (token.map { "&page_token=\($0)" } ?? ""), body: "", headers: auth, method: .GET)
+            #expect(page.status == 200)
+            seen += (page.json?["traces"]?.arrayValue ?? []).compactMap { $0["trace_id"]?.stringValue }
+            token = page.json?["next_page_token"]?.stringValue
+            if token == nil { break }
+        }
+        #expect(seen.count == 5)
+        #expect(Set(seen).count == 5)
+        try await gateway.stop()
+    }
 }

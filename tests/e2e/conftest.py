@@ -50,8 +50,10 @@ ENDPOINTS = list(ENTITIES)
 LOCAL = "smollm2"
 SIMULATED = "simulated"
 
+ADMIN_TOKEN = "e2e-admin-token"
+
 CONFIG_TEMPLATE = """\
-server: {{host: 127.0.0.1, port: {port}}}
+server: {{host: 127.0.0.1, port: {port}, admin_token: e2e-admin-token}}
 store: "sqlite:{db}"
 environment: e2e
 limits:
@@ -368,6 +370,8 @@ class Gateway:
         return self.base_url + path
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResult:
+        if path.startswith("/api/") and headers is None:
+            headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
         return http_request(method, self.url(path), body, headers)
 
     def wait_row(self, request_id: str, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
