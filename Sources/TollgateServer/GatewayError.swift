@@ -24,6 +24,7 @@ struct GatewayError: Error, Sendable {
         case resourceAlreadyExists = "RESOURCE_ALREADY_EXISTS"
         case resourceConflict = "RESOURCE_CONFLICT"
         case invalidParameterValue = "INVALID_PARAMETER_VALUE"
+        case permissionDenied = "PERMISSION_DENIED"
     }
 
     var code: Code
@@ -41,6 +42,7 @@ struct GatewayError: Error, Sendable {
         switch status {
         case 400, 404, 405, 408, 409, 413, 422: "invalid_request_error"
         case 401: "authentication_error"
+        case 403: "permission_error"
         case 429: "rate_limit_error"
         case 502, 504: "upstream_error"
         default: "server_error"

@@ -65,7 +65,8 @@ public final class GatewayRuntime: Sendable {
         if let exporter { services.append(exporter) }
         if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
         let admin = AdminRoutes(
-            manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken
+            manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken,
+            allowToolCommands: config.server.allowAdminToolCommands
         )
         services.append(makeApplication(live: live, admin: admin, store: store, writer: writer, ready: ready, onListening: onListening))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool

@@ -36,6 +36,11 @@ public final class SQLiteStore: Sendable {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            // The store holds every prompt: a new file is the owner's only (0600), and SQLite gives
+            // its -wal and -shm files the database file's mode.
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw StoreError(code: .openFailed, message: "cannot open \(path)", underlying: error)

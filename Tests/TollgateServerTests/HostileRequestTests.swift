@@ -88,4 +88,36 @@ struct HostileRequestTests {
         #expect(Set(seen).count == 5)
         try await gateway.stop()
     }
+
+    @Test func adminNamesAreCheckedAndToolCommandsStayInTheConfigFile() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator() + "\nserver: {admin_token: root}")
+        let auth = ["authorization": "Bearer root"]
+        func create(_ name: String, entity: String = #"{"name":"a","external_model":{"provider":"sim","name":"gpt-sim"}}"#) async throws -> LiveGateway.Answer {
+            try await gateway.post("/api/2.0/serving-endpoints", body: #"{"name":\#(JSONValue.quoted(name)),"config":{"served_entities":[\#(entity)]}}"#, headers: auth)
+        }
+        for bad in ["a/b", "has space", "", String(repeating: "x", count: 64), "dot.name", "ünï"] {
+            #expect(try await create(bad).status == 400, "\(bad)")
+        }
+        #expect(try await create("ok_name-2").status == 200)
+        let percentEncoded = try await gateway.post("/api/2.0/serving-endpoints/ok%5Fname-2", body: "", headers: auth, method: .GET)
+        #expect(percentEncoded.status == 200)
+        let tools = #"{"name":"t","agent":{"instructions":"x","model":"sim","tools":[{"mcp":{"command":["sh","-c","cat /etc/passwd"]}}]}}"#
+        let refused = try await create("with-tools", entity: tools)
+        #expect(refused.status == 403)
+        #expect(refused.json?["error"]?["code"]?.stringValue == "PERMISSION_DENIED")
+        try await gateway.stop()
+    }
+
+    @Test func storeFilesAreTheOwnersOnly() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("private")).status == 200)
+        _ = try await gateway.waitForRows("SELECT request_id FROM inference_table", count: 1)
+        for suffix in ["", "-wal", "-shm"] {
+            let path = gateway.dbPath + suffix
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(path)")
+        }
+        try await gateway.stop()
+    }
 }

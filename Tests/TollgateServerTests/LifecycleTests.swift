@@ -16,7 +16,7 @@ struct LifecycleTests {
     static func yaml(token: Bool = true, keep: Int = 1, extraEndpoints: String = "") -> String {
         """
         store: STORE
-        server: {\(token ? "admin_token: \(Self.token)" : "")}
+        server: {\(token ? "admin_token: \(Self.token), allow_admin_tool_commands: true" : "")}
         providers: [{name: sim, kind: simulator}]
         pricing:
           - {provider: sim, model: gpt-sim, input_per_million: 2.0, output_per_million: 8.0}

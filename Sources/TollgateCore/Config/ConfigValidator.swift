@@ -3,6 +3,15 @@ import Foundation
 /// Checks a decoded configuration for the errors that decoding cannot see; every issue names
 /// the key path it is about.
 public struct ConfigValidator: Sendable {
+    /// Databricks' rule for endpoint names (`[A-Za-z0-9_-]{1,63}`), which keeps every endpoint
+    /// reachable by its routes.
+    public static func isEndpointName(_ name: String) -> Bool {
+        (1...63).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+
     public init() {}
 
     public func validate(_ config: GatewayConfig) -> [ConfigIssue] {
@@ -64,8 +73,8 @@ public struct ConfigValidator: Sendable {
         var endpointNames = Set<String>()
         for (index, endpoint) in config.endpoints.enumerated() {
             let path = "endpoints[\(index)]"
-            if endpoint.name.isEmpty || endpoint.name.contains("/") {
-                issues.append(ConfigIssue(path: "\(path).name", message: "must be a non-empty name without '/'"))
+            if !Self.isEndpointName(endpoint.name) {
+                issues.append(ConfigIssue(path: "\(path).name", message: "must be 1 to 63 letters, digits, '-' or '_'"))
             }
             if !endpointNames.insert(endpoint.name).inserted {
                 issues.append(ConfigIssue(path: "\(path).name", message: "duplicate endpoint name \"\(endpoint.name)\""))

@@ -68,11 +68,15 @@ public struct ServerConfig: Sendable, Equatable, Codable {
     public var idleTimeoutSeconds: Double
     /// Seconds allowed to receive a whole request body; a slower upload gets 408 and is closed.
     public var bodyTimeoutSeconds: Double
+    /// Whether admin API bodies may define agent tool servers (MCP commands, which run on this
+    /// host with the gateway's environment). Off by default: the admin token is not a shell.
+    public var allowAdminToolCommands: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil, maxConnections: Int? = nil,
-        idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30
+        idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30, allowAdminToolCommands: Bool = false
     ) {
+        self.allowAdminToolCommands = allowAdminToolCommands
         self.host = host
         self.port = port
         self.adminToken = adminToken
@@ -87,6 +91,7 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         case maxConnections = "max_connections"
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case bodyTimeoutSeconds = "body_timeout_seconds"
+        case allowAdminToolCommands = "allow_admin_tool_commands"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -97,6 +102,7 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? 60
         bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? 30
+        allowAdminToolCommands = try c.decodeIfPresent(Bool.self, forKey: .allowAdminToolCommands) ?? false
     }
 
     /// The connection cap in force: `max_connections`, or the open-file limit less 256.

@@ -14,6 +14,8 @@ struct AdminRoutes: Sendable {
     let store: EndpointStore
     let costs: CostQueries
     let adminToken: String?
+    /// `server.allow_admin_tool_commands`.
+    let allowToolCommands: Bool
 
     static let base = "/api/2.0/serving-endpoints"
 
@@ -27,6 +29,7 @@ struct AdminRoutes: Sendable {
         }
         group.post { request, _ in
             let definition = try await Self.decode(EndpointConfig.self, from: request)
+            try checkToolCommands(definition.config.servedEntities)
             return Self.answer(render(try await manager.create(definition)))
         }
         group.get("{name}") { _, context in
@@ -35,6 +38,7 @@ struct AdminRoutes: Sendable {
         group.put("{name}") { request, context in
             var definition = try await Self.decode(EndpointConfig.self, from: request)
             definition.name = try Self.name(context)
+            try checkToolCommands(definition.config.servedEntities)
             let (stored, change) = try await manager.apply(definition)
             guard case .object(var body) = render(stored) else { return Self.answer(.null) }
             body["change"] = .string(change)
@@ -46,6 +50,7 @@ struct AdminRoutes: Sendable {
         }
         group.put("{name}/config") { request, context in
             let config = try await Self.decode(EndpointCoreConfig.self, from: request)
+            try checkToolCommands(config.servedEntities)
             return Self.answer(render(try await manager.updateConfig(try Self.name(context), config)))
         }
         group.put("{name}/ai-gateway") { request, context in
@@ -54,6 +59,7 @@ struct AdminRoutes: Sendable {
         }
         group.post("{name}/deploy") { request, context in
             let body = try await Self.decode(DeployRequest.self, from: request)
+            try checkToolCommands([body.entity])
             return Self.answer(render(try await manager.deploy(try Self.name(context), entity: body.entity, canary: body.canaryPercentage)))
         }
         group.post("{name}/rollback") { _, context in
@@ -133,11 +139,21 @@ struct AdminRoutes: Sendable {
 
     // MARK: - Helpers
 
+    /// The endpoint named in the path, percent-decoded.
     static func name(_ context: BasicRequestContext) throws -> String {
-        guard let name = context.parameters.get("name"), !name.isEmpty else {
+        guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding, !name.isEmpty else {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: "The endpoint name is missing.")
         }
         return name
+    }
+
+    /// Agent tool servers run commands on this host: defined in the config file only, unless
+    /// `server.allow_admin_tool_commands` is set.
+    func checkToolCommands(_ entities: [ServedEntityConfig]) throws(GatewayError) {
+        guard !allowToolCommands, let entity = entities.first(where: { !($0.agent?.tools.isEmpty ?? true) }) else { return }
+        throw GatewayError(
+            code: .permissionDenied, status: 403,
+            message: "Served entity `\(entity.name)` defines agent tool servers (commands run on the gateway's host); define them in the configuration file, or set server.allow_admin_tool_commands: true.")
     }
 
     static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
