@@ -117,6 +117,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets (scripts/fuzz.sh builds them with -sanitize=fuzzer); built plainly, a corpus replayer.
+        .executableTarget(
+            name: "tollgate-fuzz",
+            dependencies: ["TollgateCore"],
+            path: "Fuzz",
+            exclude: ["corpus"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],

@@ -12,6 +12,12 @@ swift build --build-tests
 echo "==> swift test"
 swift test
 
+echo "==> fuzz corpus replay (every committed input through each target)"
+for target in json sse embedded config; do .build/debug/tollgate-fuzz "$target" "Fuzz/corpus/$target"; done
+
+echo "==> scripts/fuzz.sh (libFuzzer, bounded time per target)"
+scripts/fuzz.sh "${TOLLGATE_FUZZ_SECONDS:-30}"
+
 echo "==> scripts/setup-python.sh"
 scripts/setup-python.sh
 

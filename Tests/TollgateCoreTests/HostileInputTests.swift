@@ -119,6 +119,11 @@ struct RequestRulesTests {
     }
 
     @Test func bodiesThatAreNotOneObjectAreInvalidJSON() throws {
+        // Truncated anywhere inside `messages` (found by the fuzzer: the walk read past the end).
+        for text in [#"{"messages":"#, #"{"messages":["#, #"{"messages":[4,2,"#, #"{"messages":[{"role":"#, #"{"messages":[{"#] {
+            let error = try #require(throws: TranslationError.self) { try scan(text) }
+            #expect(error.code == .invalidJSON, "\(text)")
+        }
         for text in ["[1]", "{", #"{"a":1} x"#, "", #"{"a":01}"#] {
             let error = try #require(throws: TranslationError.self) { try scan(text) }
             #expect(error.code == .invalidJSON, "\(text)")

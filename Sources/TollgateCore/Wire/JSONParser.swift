@@ -59,6 +59,9 @@ struct JSONParser {
         self.bytes = bytes
     }
 
+    /// The byte at `index`, or nil at the end (a truncated document).
+    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {

@@ -114,19 +114,19 @@ extension JSONParser {
 
     /// Walks the `messages` value, reading only each item's `role`.
     private mutating func messagesShape() throws(JSONParseError) -> RequestMembers.MessagesShape {
-        guard bytes[index] == UInt8(ascii: "[") else {
+        guard peek == UInt8(ascii: "[") else {
             try skip(depth: 1)
             return .notArray
         }
         var roles: [String?] = []
         try elements { parser throws(JSONParseError) in
-            guard parser.bytes[parser.index] == UInt8(ascii: "{") else {
+            guard parser.peek == UInt8(ascii: "{") else {
                 roles.append(nil)
                 return try parser.skip(depth: 2)
             }
             var role: String?
             try parser.members { parser, key throws(JSONParseError) in
-                if key == "role", parser.bytes[parser.index] == UInt8(ascii: "\"") {
+                if key == "role", parser.peek == UInt8(ascii: "\"") {
                     role = try parser.string()
                 } else {
                     if key == "role" { role = nil }
