@@ -85,7 +85,7 @@ def compare(store, duck, diff):
     for (details,) in s.execute("SELECT details FROM pipeline_events WHERE event_type = 'flow_progress'"):
         import json
 
-        for e in json.loads(details).get("data_quality", {}).get("expectations", []):
+        for e in json.loads(details).get("flow_progress", {}).get("data_quality", {}).get("expectations", []):
             tollgate_expectations[(e["name"],)] = tollgate_expectations.get((e["name"],), 0) + e["failed_records"]
     duck_expectations = {(r[0],): r[1] for r in d.execute("SELECT name, failed FROM expectation_results").fetchall()}
     print()

@@ -85,10 +85,13 @@ struct PipelineBatch {
         }
         let droppedCount = dropped.values.reduce(Set<String>()) { $0.union($1) }.count
         let quarantinedCount = quarantined.values.reduce(Set<String>()) { $0.union($1.keys) }.count
+        // DLT's event-log shape: everything under `flow_progress`, so its queries port unchanged.
         let details: JSONValue = [
-            "flow_progress": ["status": "COMPLETED"],
-            "data_quality": ["expectations": .array(results.map(\.json)), "dropped_records": .int(droppedCount), "quarantined_records": .int(quarantinedCount)],
-            "metrics": ["num_input_rows": .int(rows.count), "num_output_rows": .int(output), "last_source_rowid": .optionalInt(lastRowID.map { Int($0) })],
+            "flow_progress": [
+                "status": "COMPLETED",
+                "metrics": ["num_input_rows": .int(rows.count), "num_output_rows": .int(output), "last_source_rowid": .optionalInt(lastRowID.map { Int($0) })],
+                "data_quality": ["expectations": .array(results.map(\.json)), "dropped_records": .int(droppedCount), "quarantined_records": .int(quarantinedCount)],
+            ],
         ]
         try PipelineEvents.insert(
             db, type: "flow_progress", updateID: updateID, level: "INFO",

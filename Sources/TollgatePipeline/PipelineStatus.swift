@@ -39,7 +39,7 @@ public struct PipelineStatus: Sendable {
                 var totals: [String: (Int, Int)] = [:]
                 var order: [String] = []
                 var input = 0, output = 0, dropped = 0
-                for detail in details {
+                for detail in details.compactMap({ $0["flow_progress"] }) {
                     input += detail["metrics"]?["num_input_rows"]?.intValue ?? 0
                     output += detail["metrics"]?["num_output_rows"]?.intValue ?? 0
                     dropped += detail["data_quality"]?["dropped_records"]?.intValue ?? 0

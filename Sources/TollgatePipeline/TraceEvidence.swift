@@ -46,17 +46,27 @@ enum TraceEvidence {
 
     static func apply(_ spans: [SpanFacts], usage: (input: Int?, output: Int?, total: Int?)?, into event: inout SilverEvent) {
         event.spanCount = spans.count
+        // A Responses object may lack the model and finish reason; the model calls' outputs (full
+        // chat completions) have them, the last call's being the answer's.
+        let hadModel = event.model != nil, hadFinish = event.finishReason != nil
         for span in spans where span.type == "CHAT_MODEL" || span.type == "LLM" {
             if let text = span.outputs, let outputs = try? JSONValue.parse(text) {
+                if !hadModel, let model = outputs["model"]?.stringValue { event.model = model }
+                if !hadFinish, let finish = ChatCompletionText.finishReason(of: outputs) { event.finishReason = finish }
                 event.filters += FilterAnnotations.all(in: outputs)
                 for annotation in outputs["filter_annotations"]?.arrayValue ?? [] { event.filters += FilterAnnotations.all(in: annotation) }
             }
             if span.failed { event.traceException = true }
             for exception in span.exceptions {
                 event.traceException = true
-                guard let body = EmbeddedJSON.extract(from: exception.message) else {
+                guard var body = EmbeddedJSON.extract(from: exception.message) else {
                     event.errorMessage = event.errorMessage ?? exception.message
                     continue
+                }
+                // Databricks wraps an external model's error: `{'error_code': 'BAD_REQUEST', 'message':
+                // '{"external_model_provider": …, "external_model_error": {"error": {…}}}'}`.
+                if let wrapped = body["message"]?.stringValue.flatMap({ try? JSONValue.parse($0) }), let provider = wrapped["external_model_error"] {
+                    body = provider
                 }
                 let error = body["error"] ?? body
                 event.errorBody = event.errorBody ?? body.jsonText

@@ -76,6 +76,52 @@ struct PipelineTests {
         #expect(categories == ["violence"])
     }
 
+    /// A real Databricks agent payload: the provider error wrapped by Databricks under
+    /// `external_model_error` inside a Python repr, and the model's full chat completion in the
+    /// CHAT_MODEL span's outputs.
+    @Test func aDatabricksAgentPayloadKeepsItsFacts() throws {
+        let providerError = #"{"external_model_provider":"openai","external_model_error":{"error":{"message":"The response was filtered","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"medium"}}}}}}"#
+        let message = "Error code: 400 - {'error_code': 'BAD_REQUEST', 'message': '\(providerError)'}"
+        let completion: JSONValue = [
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-2024-08-06",
+            "choices": [["index": 0, "finish_reason": "stop", "message": ["role": "assistant", "content": "Hello"]]],
+            "usage": ["prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6],
+        ]
+        func span(_ name: String, _ type: String, outputs: JSONValue?, events: [JSONValue] = [], failed: Bool = false) -> JSONValue {
+            var attributes: JSONObject = ["mlflow.spanType": .string(JSONValue.quoted(type))]
+            if let outputs { attributes["mlflow.spanOutputs"] = .string(outputs.jsonText) }
+            return ["name": .string(name), "attributes": .object(attributes), "status": ["code": failed ? "STATUS_CODE_ERROR" : "STATUS_CODE_OK"], "events": .array(events)]
+        }
+        let exception: JSONValue = ["name": "exception", "attributes": ["exception.type": "BadRequestError", "exception.message": .string(message)]]
+        func response(_ spans: [JSONValue]) -> String {
+            let body: JSONValue = [
+                "object": "response",
+                "output": [["type": "message", "role": "assistant", "content": [["type": "output_text", "text": "Sorry, I can't help with that."]]]],
+                "databricks_output": ["trace": ["info": ["trace_id": "tr-db"], "data": ["spans": .array(spans)]]],
+            ]
+            return body.jsonText
+        }
+        let store = try Fixtures.store()
+        try Fixtures.insert([
+            Fixtures.Row(id: "caught", response: response([span("predict", "AGENT", outputs: nil), span("Completions", "CHAT_MODEL", outputs: nil, events: [exception], failed: true)]), api: "responses"),
+            Fixtures.Row(id: "answered", response: response([span("predict", "AGENT", outputs: nil), span("Completions", "CHAT_MODEL", outputs: completion)]), api: "responses"),
+        ], into: store)
+        _ = try runner(store).run()
+        let caught = try #require(try gold(store, "caught"))
+        #expect(caught["outcome"] as String? == "blocked")
+        #expect(caught["inference_case"] as String? == "predict_blocked")
+        #expect(caught["blocked_by"] as String? == "prompt_filter")
+        #expect(caught["error_code"] as String? == "content_filter")
+        let categories = try store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT category FROM gold_filter_results WHERE request_id = 'caught' ORDER BY category")
+        }
+        #expect(categories == ["hate", "self_harm", "sexual", "violence"])
+        let answered = try #require(try gold(store, "answered"))
+        #expect(answered["model"] as String? == "gpt-4o-2024-08-06")
+        #expect(answered["finish_reason"] as String? == "stop")
+        #expect(answered["outcome"] as String? == "success")
+    }
+
     @Test func otherShapesParseWithoutCrashing() throws {
         let store = try Fixtures.store()
         try Fixtures.insert([
@@ -136,12 +182,26 @@ struct PipelineTests {
         #expect(quarantined?["request_id"] as String? == "stream-blocked-partially")
         #expect(quarantined?["failed_expectations"] as String? == #"["quarantine_partial"]"#)
         let details = try store.pool.read { db in try String.fetchOne(db, sql: "SELECT details FROM pipeline_events WHERE event_type = 'flow_progress'") }
-        let json = try JSONValue.parse(try #require(details))
+        let text = try #require(details)
+        let json = try #require(try JSONValue.parse(text)["flow_progress"])
+        #expect(json["status"] == "COMPLETED")
         let warn = json["data_quality"]?["expectations"]?.arrayValue?.first { $0["name"]?.stringValue == "warn_streams" }
         #expect(warn?["passed_records"]?.intValue == 2)
         #expect(warn?["failed_records"]?.intValue == 3)
         #expect(json["data_quality"]?["dropped_records"]?.intValue == 2)
         #expect(json["metrics"]?["num_output_rows"]?.intValue == 2)
+        // A DLT event-log query, unchanged but for SQLite's JSON syntax.
+        let dlt = try store.pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT json_extract(details, '$.flow_progress.status') AS status,
+                       json_extract(details, '$.flow_progress.metrics.num_output_rows') AS output,
+                       json_extract(details, '$.flow_progress.data_quality.dropped_records') AS dropped
+                FROM pipeline_events WHERE event_type = 'flow_progress'
+                """)
+        }
+        #expect(dlt?["status"] as String? == "COMPLETED")
+        #expect(dlt?["output"] as Int? == 2)
+        #expect(dlt?["dropped"] as Int? == 2)
     }
 
     @Test func aFailingExpectationWritesNothingOfTheBatch() throws {
