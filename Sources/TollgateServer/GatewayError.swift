@@ -8,6 +8,7 @@ struct GatewayError: Error, Sendable {
         case invalidJSON = "invalid_json"
         case invalidRequest = "invalid_request"
         case endpointNotFound = "endpoint_not_found"
+        case modelNotFound = "model_not_found"
         case routeNotFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case requestTooLarge = "request_too_large"

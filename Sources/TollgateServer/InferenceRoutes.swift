@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import TollgateCore
 import TollgateStore
@@ -14,12 +15,17 @@ struct InferenceRoutes: Sendable {
     static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/serving-endpoints/{name}/invocations"]
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/chat/completions") { request, _ in await handle(request, api: .chat, pathEndpoint: nil) }
-        router.post("/v1/responses") { request, _ in await handle(request, api: .responses, pathEndpoint: nil) }
+        router.post("/v1/chat/completions") { request, context in
+            await handle(request, api: .chat, pathEndpoint: nil, logger: context.logger)
+        }
+        router.post("/v1/responses") { request, context in
+            await handle(request, api: .responses, pathEndpoint: nil, logger: context.logger)
+        }
         router.post("/serving-endpoints/{name}/invocations") { request, context in
-            await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"))
+            await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), logger: context.logger)
         }
         router.get("/v1/models") { _, _ in models() }
+        router.get("/v1/models/{id}") { _, context in try model(context.parameters.get("id")?.removingPercentEncoding ?? "") }
         router.get("/health/live") { _, _ in health(ok: true) }
         router.get("/health/ready") { _, _ in health(ok: readiness() && store.isReachable()) }
         for path in Self.inferencePaths {
@@ -39,10 +45,14 @@ struct InferenceRoutes: Sendable {
     }
 
     /// One inference request, start to end; every path through here records exactly one row.
-    func handle(_ request: Request, api: ClientAPI, pathEndpoint: String?) async -> Response {
+    func handle(_ request: Request, api: ClientAPI, pathEndpoint: String?, logger: Logger) async -> Response {
         var record = InferenceRecord(
             requestID: Identifiers.requestID(), requestTime: Date(), endpointName: pathEndpoint ?? "", api: api, stream: false, statusCode: 0
         )
+        // The request's logger (Hummingbird's, with its id) also carries the row's request id.
+        var logger = logger
+        logger[metadataKey: "tollgate.request_id"] = "\(record.requestID)"
+        logger[metadataKey: "tollgate.api"] = "\(api.rawValue)"
         let body: ByteBuffer
         let limit = live.config.limits.maxRequestBytes
         let timeout = live.config.server.bodyTimeoutSeconds
@@ -59,6 +69,7 @@ struct InferenceRoutes: Sendable {
             default:
                 rejection = GatewayError(code: .invalidRequest, status: 400, message: "The request body could not be read.")
             }
+            logger.debug("request body refused", metadata: ["status": "\(rejection.status)", "code": "\(rejection.code.rawValue)"])
             var response = UpstreamRelay.errorResponse(rejection, record: record, writer: writer)
             // The rest of an unread body would hold the connection: close it.
             if rejection.status == 408 { response.headers[.connection] = "close" }
@@ -69,18 +80,32 @@ struct InferenceRoutes: Sendable {
             call = try RequestIntake(live: live).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
         } catch {
             if record.stream { record.streamEnd = .upstreamError }
+            logger.debug("request refused", metadata: [
+                "status": "\(error.status)", "code": "\(error.code.rawValue)", "param": "\(error.param ?? "")", "endpoint": "\(record.endpointName)",
+            ])
             return UpstreamRelay.errorResponse(error, record: record, writer: writer)
         }
-        return await UpstreamRelay(writer: writer).respond(call)
+        return await UpstreamRelay(writer: writer, logger: logger).respond(call)
     }
 
     private func models() -> Response {
         let created = Int(Date().timeIntervalSince1970)
-        let data: [JSONValue] = live.current.endpoints.keys.sorted().map { name in
-            ["id": .string(name), "object": "model", "created": .int(created), "owned_by": "tollgate"]
-        }
+        let data: [JSONValue] = live.current.endpoints.keys.sorted().map { Self.modelObject($0, created: created) }
         let body: JSONValue = ["object": "list", "data": .array(data)]
         return HTTPAnswers.json(status: 200, body: ByteBuffer(string: body.jsonText), requestID: Identifiers.requestID(), entity: nil)
+    }
+
+    /// `GET /v1/models/{id}`: one endpoint as an OpenAI model object, or 404 `model_not_found`.
+    private func model(_ id: String) throws(GatewayError) -> Response {
+        guard live.endpoint(id) != nil else {
+            throw GatewayError(code: .modelNotFound, status: 404, message: "The model `\(id)` does not exist.", param: "model")
+        }
+        let body = Self.modelObject(id, created: Int(Date().timeIntervalSince1970))
+        return HTTPAnswers.json(status: 200, body: ByteBuffer(string: body.jsonText), requestID: Identifiers.requestID(), entity: nil)
+    }
+
+    static func modelObject(_ name: String, created: Int) -> JSONValue {
+        ["id": .string(name), "object": "model", "created": .int(created), "owned_by": "tollgate"]
     }
 
     private func health(ok: Bool) -> Response {

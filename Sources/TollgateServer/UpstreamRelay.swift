@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import TollgateCore
 import TollgateProviders
@@ -10,6 +11,8 @@ import TollgateStore
 /// the outcome exactly once.
 struct UpstreamRelay: Sendable {
     let writer: RecordWriter
+    /// The request's logger (request id in its metadata).
+    let logger: Logger
 
     func respond(_ call: InferenceCall) async -> Response {
         var call = call
@@ -68,6 +71,10 @@ struct UpstreamRelay: Sendable {
 
     /// Answers and records an error that happened before any response byte was sent.
     func fail(_ call: InferenceCall, _ error: GatewayError, start: ContinuousClock.Instant?, streamEnd: StreamEnd) -> Response {
+        logger.warning("upstream call failed", metadata: [
+            "endpoint": "\(call.endpoint.config.name)", "entity": "\(call.entity.config.name)", "status": "\(error.status)",
+            "code": "\(error.code.rawValue)",
+        ])
         var record = call.record
         if let start { record.executionDurationMs = StreamLedger.milliseconds(.now - start) }
         if call.stream { record.streamEnd = streamEnd }
@@ -122,6 +129,9 @@ struct UpstreamRelay: Sendable {
             )
         }
         guard ok else {
+            logger.info("upstream answered an error", metadata: [
+                "endpoint": "\(call.endpoint.config.name)", "entity": "\(call.entity.config.name)", "status": "\(status)",
+            ])
             let relayed = UpstreamErrorBody.relayable(status: status, raw: raw)
             return answer(call, record: &record, status: relayed.status, body: relayed.body, raw: relayed.body == raw ? body : nil)
         }

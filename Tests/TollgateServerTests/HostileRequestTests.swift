@@ -120,4 +120,16 @@ struct HostileRequestTests {
         }
         try await gateway.stop()
     }
+
+    @Test func oneModelCanBeRetrievedByItsID() async throws {
+        let gateway = try await LiveGateway.start(yaml: TestConfigs.simulator())
+        let found = try await gateway.post("/v1/models/sim", body: "", method: .GET)
+        #expect(found.status == 200)
+        #expect(found.json?["id"] == "sim")
+        #expect(found.json?["object"] == "model")
+        let missing = try await gateway.post("/v1/models/nope", body: "", method: .GET)
+        #expect(missing.status == 404)
+        #expect(missing.json?["error"]?["code"]?.stringValue == "model_not_found")
+        try await gateway.stop()
+    }
 }

@@ -20,14 +20,14 @@ final class LiveGateway: Sendable {
     static let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
     /// Starts a gateway from YAML; `STORE` in the text is replaced by the temporary store URL.
-    static func start(yaml: String, environment: [String: String] = [:], directory: String? = nil) async throws -> LiveGateway {
+    static func start(yaml: String, environment: [String: String] = [:], directory: String? = nil, logger given: Logger? = nil) async throws -> LiveGateway {
         let directory = directory ?? NSTemporaryDirectory() + "tollgate-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let dbPath = directory + "/store.db"
         var config = try ConfigLoader(environment: environment).load(yaml: yaml.replacingOccurrences(of: "STORE", with: "sqlite:\(dbPath)"))
         config.server.port = 0
-        var logger = Logger(label: "tollgate-test")
-        logger.logLevel = .warning
+        var logger = given ?? Logger(label: "tollgate-test")
+        if given == nil { logger.logLevel = .warning }
         let runtime = GatewayRuntime(config: config, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import openai
 import pytest
 
 from conftest import (
@@ -152,3 +153,14 @@ def test_chat_stream_with_usage(gateway, client, endpoint):
     else:
         # Asked for, but llama.cpp's server does not report it: estimated and marked so.
         assert usage["token_count_source"] == "estimated"
+
+
+def test_models_list_and_retrieve_with_the_sdk(client):
+    listed = [model.id for model in client.models.list()]
+    assert SIMULATED in listed
+    model = client.models.retrieve(SIMULATED)
+    assert model.id == SIMULATED
+    assert model.object == "model"
+    with pytest.raises(openai.NotFoundError) as raised:
+        client.models.retrieve("no-such-endpoint")
+    assert raised.value.body["code"] == "model_not_found"
