@@ -39,6 +39,26 @@ struct GatewayError: Error, Sendable {
         ErrorEnvelope(message: message, type: Self.type(for: status), param: param, code: code.rawValue, extra: extra)
     }
 
+    /// Databricks' REST error body (`{"error_code", "message"}`), which the databricks-sdk turns
+    /// into its typed errors; the admin and trace routes answer with it.
+    var databricksEnvelope: JSONValue {
+        ["error_code": .string(databricksCode), "message": .string(message)]
+    }
+
+    /// The Databricks error code: the code itself when it is one, else the one for the status.
+    var databricksCode: String {
+        if code.rawValue == code.rawValue.uppercased() { return code.rawValue }
+        switch status {
+        case 400, 405, 408, 413: return "INVALID_PARAMETER_VALUE"
+        case 401: return "UNAUTHENTICATED"
+        case 403: return "PERMISSION_DENIED"
+        case 404: return "RESOURCE_DOES_NOT_EXIST"
+        case 409: return "RESOURCE_CONFLICT"
+        case 429: return "REQUEST_LIMIT_EXCEEDED"
+        default: return "INTERNAL_ERROR"
+        }
+    }
+
     static func type(for status: Int) -> String {
         switch status {
         case 400, 404, 405, 408, 409, 413, 422: "invalid_request_error"

@@ -104,7 +104,7 @@ struct HostileRequestTests {
         let tools = #"{"name":"t","agent":{"instructions":"x","model":"sim","tools":[{"mcp":{"command":["sh","-c","cat /etc/passwd"]}}]}}"#
         let refused = try await create("with-tools", entity: tools)
         #expect(refused.status == 403)
-        #expect(refused.json?["error"]?["code"]?.stringValue == "PERMISSION_DENIED")
+        #expect(refused.json?["error_code"]?.stringValue == "PERMISSION_DENIED")
         try await gateway.stop()
     }
 

@@ -66,7 +66,7 @@ struct LifecycleTests {
         let gateway = try await LiveGateway.start(yaml: Self.yaml())
         let wrong = try await gateway.post("/api/2.0/serving-endpoints", body: "", headers: ["authorization": "Bearer nope"], method: .GET)
         #expect(wrong.status == 401)
-        #expect(wrong.json?["error"]?["code"]?.stringValue == "UNAUTHENTICATED")
+        #expect(wrong.json?["error_code"]?.stringValue == "UNAUTHENTICATED")
         let list = try await admin(gateway, .GET, "")
         #expect(list.status == 200)
         #expect(list.json?["endpoints"]?[0]?["name"]?.stringValue == "support")
@@ -80,20 +80,20 @@ struct LifecycleTests {
         let created = try await admin(gateway, .POST, "", body: body)
         #expect(created.status == 200)
         #expect(created.json?["config"]?["config_version"]?.intValue == 1)
-        #expect(try await admin(gateway, .POST, "", body: body).json?["error"]?["code"]?.stringValue == "RESOURCE_ALREADY_EXISTS")
+        #expect(try await admin(gateway, .POST, "", body: body).json?["error_code"]?.stringValue == "RESOURCE_ALREADY_EXISTS")
         _ = try await settled(gateway, "faq")
         #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hello", endpoint: "faq")).status == 200)
 
         let bad = #"{"served_entities":[{"name":"faq-a","external_model":{"provider":"sim","name":"gpt-sim"}},{"name":"faq-b","external_model":{"provider":"sim","name":"gpt-sim"}}],"traffic_config":{"routes":[{"served_entity_name":"faq-a","traffic_percentage":50},{"served_entity_name":"faq-b","traffic_percentage":40}]}}"#
         let refused = try await admin(gateway, .PUT, "/faq/config", body: bad)
         #expect(refused.status == 400)
-        #expect(refused.json?["error"]?["message"]?.stringValue == "config.traffic_config.routes: percentages sum to 90, expected 100")
+        #expect(refused.json?["message"]?.stringValue == "config.traffic_config.routes: percentages sum to 90, expected 100")
 
         let unresolvable = #"{"served_entities":[{"name":"faq-tools","agent":{"instructions":"x","model":{"provider":"sim","name":"gpt-sim"},"tools":[{"mcp":{"command":["python3","tool.py"],"env":{"TOKEN":"${TOLLGATE_TEST_UNSET_VARIABLE}"}}}]}}]}"#
         let unset = try await admin(gateway, .PUT, "/faq/config", body: unresolvable)
         #expect(unset.status == 400)
         #expect(
-            unset.json?["error"]?["message"]?.stringValue
+            unset.json?["message"]?.stringValue
                 == "config.served_entities[0].agent.tools[0].mcp.env.TOKEN: environment variable TOLLGATE_TEST_UNSET_VARIABLE is not set"
         )
 
@@ -109,7 +109,7 @@ struct LifecycleTests {
         #expect(gatewaySettings.json?["config"]?["config_version"]?.intValue == 3)
 
         #expect(try await admin(gateway, .DELETE, "/faq").status == 200)
-        #expect(try await admin(gateway, .GET, "/faq").json?["error"]?["code"]?.stringValue == "RESOURCE_DOES_NOT_EXIST")
+        #expect(try await admin(gateway, .GET, "/faq").json?["error_code"]?.stringValue == "RESOURCE_DOES_NOT_EXIST")
         #expect(try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hello", endpoint: "faq")).status == 404)
         try await gateway.stop()
     }
@@ -122,7 +122,7 @@ struct LifecycleTests {
         #expect(first.json?["state"]?["config_update"]?.stringValue == "IN_PROGRESS")
         let second = try await admin(gateway, .POST, "/support/deploy", body: #"{"entity":\#(Self.agentEntity("support-v3"))}"#)
         #expect(second.status == 409)
-        #expect(second.json?["error"]?["code"]?.stringValue == "RESOURCE_CONFLICT")
+        #expect(second.json?["error_code"]?.stringValue == "RESOURCE_CONFLICT")
         let done = try await settled(gateway, "support")
         #expect(traffic(done)["support-tools"] == 100)
         try await gateway.stop()
@@ -182,7 +182,7 @@ struct LifecycleTests {
         #expect(traffic(rolledBack) == ["support-v1": 75, "support-v2": 25, "support-v3": 0])
         let refused = try await admin(gateway, .POST, "/support/retire", body: #"{"entity_name":"support-v2"}"#)
         #expect(refused.status == 400)
-        #expect(refused.json?["error"]?["message"]?.stringValue?.contains("25% of the traffic") == true)
+        #expect(refused.json?["message"]?.stringValue?.contains("25% of the traffic") == true)
         #expect(try await admin(gateway, .POST, "/support/retire", body: #"{"entity_name":"support-v3"}"#).status == 200)
         #expect(traffic(try await settled(gateway, "support")) == ["support-v1": 75, "support-v2": 25])
 

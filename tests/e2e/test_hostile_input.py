@@ -132,3 +132,42 @@ def test_more_idle_connections_than_file_descriptors_do_not_kill_the_process(tmp
         assert proc.poll() is None
     finally:
         _stop(proc)
+
+
+def test_databricks_sdk_raises_its_typed_errors_from_the_admin_api(tmp_path):
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.errors import NotFound, PermissionDenied, ResourceDoesNotExist
+
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(SIM_CONFIG.format(db=tmp_path / "store.db", port=port, server=", admin_token: sdk-token"))
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(TOLLGATE_BIN), "serve", "--config", str(config)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/health/ready", proc, log, "tollgate", 30)
+        workspace = WorkspaceClient(host=f"http://127.0.0.1:{port}", token="sdk-token", auth_type="pat")
+        assert workspace.serving_endpoints.get("chat").name == "chat"
+        try:
+            workspace.serving_endpoints.get("no-such-endpoint")
+            raise AssertionError("expected ResourceDoesNotExist")
+        except ResourceDoesNotExist as error:
+            assert isinstance(error, NotFound)
+            assert error.error_code == "RESOURCE_DOES_NOT_EXIST"
+            assert "no-such-endpoint" in str(error)
+        wrong = WorkspaceClient(host=f"http://127.0.0.1:{port}", token="wrong", auth_type="pat")
+        try:
+            wrong.serving_endpoints.get("chat")
+            raise AssertionError("expected an authentication error")
+        except Exception as error:  # the SDK maps 401 to Unauthenticated
+            assert type(error).__name__ == "Unauthenticated", type(error)
+        tools = {"name": "t", "agent": {"instructions": "x", "model": "chat", "tools": [{"mcp": {"command": ["sh", "-c", "id"]}}]}}
+        answer = http_request(
+            "POST", f"http://127.0.0.1:{port}/api/2.0/serving-endpoints",
+            body={"name": "with-tools", "config": {"served_entities": [tools]}}, headers={"authorization": "Bearer sdk-token"},
+        )
+        assert answer.status == 403
+        assert answer.json()["error_code"] == "PERMISSION_DENIED"
+        assert PermissionDenied  # the SDK's class for that code
+    finally:
+        _stop(proc)

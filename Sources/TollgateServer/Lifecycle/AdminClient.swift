@@ -45,8 +45,8 @@ public struct AdminClient: Sendable {
         let json = (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null
         guard (200..<300).contains(status) else {
             throw AdminClientError(
-                status: status, code: json["error"]?["code"]?.stringValue,
-                message: json["error"]?["message"]?.stringValue ?? String(buffer: bytes)
+                status: status, code: json["error_code"]?.stringValue ?? json["error"]?["code"]?.stringValue,
+                message: json["message"]?.stringValue ?? json["error"]?["message"]?.stringValue ?? String(buffer: bytes)
             )
         }
         return json
