@@ -66,6 +66,8 @@ extension JSONParser {
         var members: [RequestMembers.Member] = []
         var values = JSONObject(capacity: parseAll ? 8 : parsing.count)
         var messages: RequestMembers.MessagesShape?
+        // Keys seen so far: a set, so a body of a million keys costs a million lookups, not n².
+        var seen: Set<String> = []
         do throws(JSONParseError) {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
@@ -81,7 +83,7 @@ extension JSONParser {
                     guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail(.unexpectedCharacter) }
                     let keyStart = index
                     let key = try string()
-                    if members.contains(where: { $0.key == key }) { throw JSONParseError(code: .duplicateKey, offset: keyStart, key: key) }
+                    guard seen.insert(key).inserted else { throw JSONParseError(code: .duplicateKey, offset: keyStart, key: key) }
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail(.unexpectedCharacter) }
                     index += 1
