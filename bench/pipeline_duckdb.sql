@@ -332,7 +332,7 @@ outcomes AS (
 SELECT
     request_id, request_time, request_date, endpoint_name, served_entity_name, requester, client_request_id, api, stream, outcome,
     CASE
-        WHEN stream = 0 THEN CASE outcome WHEN 'success' THEN 'predict_valid' WHEN 'blocked' THEN 'predict_blocked' WHEN 'partial' THEN 'predict_blocked' ELSE 'predict_error' END
+        WHEN stream = 0 THEN CASE outcome WHEN 'success' THEN 'predict_valid' WHEN 'blocked' THEN 'predict_blocked' WHEN 'partial' THEN 'predict_blocked' WHEN 'cancelled' THEN 'predict_cancelled' ELSE 'predict_error' END
         ELSE CASE outcome
             WHEN 'success' THEN 'stream_valid'
             WHEN 'blocked' THEN CASE WHEN response_text <> '' AND blocked_by = 'content_filter' THEN 'stream_blocked_partially' ELSE 'stream_blocked_immediately' END

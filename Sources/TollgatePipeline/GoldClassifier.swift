@@ -9,6 +9,7 @@ public struct GoldRequest: Sendable, Equatable {
         case streamBlockedImmediately = "stream_blocked_immediately"
         case streamBlockedPartially = "stream_blocked_partially"
         case predictError = "predict_error"
+        case predictCancelled = "predict_cancelled"
         case streamError = "stream_error"
         case streamCancelled = "stream_cancelled"
     }
@@ -46,6 +47,7 @@ public enum GoldClassifier {
         switch (event.stream, outcome) {
         case (false, .success): inferenceCase = .predictValid
         case (false, .blocked), (false, .partial): inferenceCase = .predictBlocked
+        case (false, .cancelled): inferenceCase = .predictCancelled
         case (false, _): inferenceCase = .predictError
         case (true, .success): inferenceCase = .streamValid
         // A blocked prompt never reached the model: text in such a stream is an agent's canned answer.

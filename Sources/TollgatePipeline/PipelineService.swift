@@ -20,7 +20,8 @@ public struct PipelineService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isShuttingDownGracefully else { return }
             do {
-                let summary = try runner.run()
+                // A run reads and writes the store for seconds: on a thread of its own, never on the event loops.
+                let summary = try await BlockingWork.run { [runner] () throws(PipelineError) in try runner.run() }
                 if summary.inputRows > 0 {
                     logger.info("pipeline update", metadata: ["rows": "\(summary.inputRows)", "written": "\(summary.outputRows)"])
                 }

@@ -19,6 +19,7 @@ struct GatewayError: Error, Sendable {
         case upstreamInvalidResponse = "upstream_invalid_response"
         case upstreamError = "upstream_error"
         case internalError = "internal_error"
+        case clientClosedRequest = "client_closed_request"
         // Admin API: Databricks' error codes.
         case unauthenticated = "UNAUTHENTICATED"
         case resourceDoesNotExist = "RESOURCE_DOES_NOT_EXIST"
@@ -61,7 +62,7 @@ struct GatewayError: Error, Sendable {
 
     static func type(for status: Int) -> String {
         switch status {
-        case 400, 404, 405, 408, 409, 413, 422: "invalid_request_error"
+        case 400, 404, 405, 408, 409, 413, 422, 499: "invalid_request_error"
         case 401: "authentication_error"
         case 403: "permission_error"
         case 429: "rate_limit_error"

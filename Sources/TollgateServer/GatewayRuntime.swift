@@ -31,12 +31,15 @@ public final class GatewayRuntime: Sendable {
     /// Runs until graceful shutdown (SIGTERM/SIGINT when `handleSignals`, or `shutdown()`).
     /// `onListening` receives the bound port once the server accepts connections.
     public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let store = try SQLiteStore.open(url: config.store)
+        let store = try SQLiteStore.open(url: config.store, busyTimeout: config.limits.storeBusyTimeoutSeconds)
         let client = HTTPUpstream.makeClient(limits: config.limits)
         let exporter = config.tracing.otlp.map { OTLPExporter(config: $0, client: client, logger: logger) }
         var traceSink: (@Sendable ([TraceRecord]) -> Void)?
         if let exporter { traceSink = { traces in exporter.export(traces) } }
-        let writer = RecordWriter(store: store, payloadLimit: config.limits.logPayloadLimitBytes, logger: logger, onTracesWritten: traceSink)
+        let writer = RecordWriter(
+            store: store, payloadLimit: config.limits.logPayloadLimitBytes, spillMaxBytes: config.limits.spillMaxBytes, logger: logger,
+            onTracesWritten: traceSink
+        )
         writerBox.withLock { $0 = writer }
         exporterBox.withLock { $0 = exporter }
         let upstream = HTTPUpstream(
@@ -101,9 +104,10 @@ public final class GatewayRuntime: Sendable {
         live: LiveEndpoints, admin: AdminRoutes, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
-        InferenceRoutes(live: live, writer: writer, store: store, readiness: ready).register(on: router)
+        let hangups = ClientHangups()
+        InferenceRoutes(live: live, writer: writer, store: store, hangups: hangups, readiness: ready).register(on: router)
         TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)
         let logger = self.logger
@@ -111,7 +115,9 @@ public final class GatewayRuntime: Sendable {
         let cap = server.effectiveMaxConnections(openFileLimit: OpenFileLimit.current)
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [hangups.watcher()], idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000))
+            )),
             configuration: .init(
                 address: .hostname(server.host, port: server.port), serverName: "tollgate",
                 availableConnectionsDelegate: MaximumAvailableConnections(cap, logger: logger)

@@ -10,24 +10,25 @@ struct InferenceRoutes: Sendable {
     let live: LiveEndpoints
     let writer: RecordWriter
     let store: SQLiteStore
+    let hangups: ClientHangups
     let readiness: @Sendable () -> Bool
 
     static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/serving-endpoints/{name}/invocations"]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayRequestContext>) {
         router.post("/v1/chat/completions") { request, context in
-            await handle(request, api: .chat, pathEndpoint: nil, logger: context.logger)
+            await handle(request, api: .chat, pathEndpoint: nil, context: context)
         }
         router.post("/v1/responses") { request, context in
-            await handle(request, api: .responses, pathEndpoint: nil, logger: context.logger)
+            await handle(request, api: .responses, pathEndpoint: nil, context: context)
         }
         router.post("/serving-endpoints/{name}/invocations") { request, context in
-            await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), logger: context.logger)
+            await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), context: context)
         }
         router.get("/v1/models") { _, _ in models() }
         router.get("/v1/models/{id}") { _, context in try model(context.parameters.get("id")?.removingPercentEncoding ?? "") }
         router.get("/health/live") { _, _ in health(ok: true) }
-        router.get("/health/ready") { _, _ in health(ok: readiness() && store.isReachable()) }
+        router.get("/health/ready") { _, _ in await ready() }
         for path in Self.inferencePaths {
             for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in
@@ -45,12 +46,12 @@ struct InferenceRoutes: Sendable {
     }
 
     /// One inference request, start to end; every path through here records exactly one row.
-    func handle(_ request: Request, api: ClientAPI, pathEndpoint: String?, logger: Logger) async -> Response {
+    func handle(_ request: Request, api: ClientAPI, pathEndpoint: String?, context: GatewayRequestContext) async -> Response {
         var record = InferenceRecord(
             requestID: Identifiers.requestID(), requestTime: Date(), endpointName: pathEndpoint ?? "", api: api, stream: false, statusCode: 0
         )
         // The request's logger (Hummingbird's, with its id) also carries the row's request id.
-        var logger = logger
+        var logger = context.logger
         logger[metadataKey: "tollgate.request_id"] = "\(record.requestID)"
         logger[metadataKey: "tollgate.api"] = "\(api.rawValue)"
         let body: ByteBuffer
@@ -85,7 +86,7 @@ struct InferenceRoutes: Sendable {
             ])
             return UpstreamRelay.errorResponse(error, record: record, writer: writer)
         }
-        return await UpstreamRelay(writer: writer, logger: logger).respond(call)
+        return await UpstreamRelay(writer: writer, logger: logger, hangup: hangups.hangup(of: context.channel)).respond(call)
     }
 
     private func models() -> Response {
@@ -111,5 +112,27 @@ struct InferenceRoutes: Sendable {
     private func health(ok: Bool) -> Response {
         let body: JSONValue = ["status": ok ? "ok" : "unavailable"]
         return HTTPAnswers.json(status: ok ? 200 : 503, body: ByteBuffer(string: body.jsonText), requestID: Identifiers.requestID(), entity: nil)
+    }
+
+    /// `/health/ready`: 503 with the reason while the embedded simulator is not bound yet, the
+    /// store cannot be read, or the record writer cannot write to it (rows go to the spill file).
+    private func ready() async -> Response {
+        var problems: [String] = []
+        if !readiness() { problems.append("the embedded simulator is not listening yet") }
+        let counters = writer.statistics
+        if let failure = writer.failure {
+            let since = failure.since.formatted(.iso8601)
+            problems.append("store writes failing since \(since): \(failure.reason)")
+        } else if !(await store.isReachable()) {
+            problems.append("the store cannot be read")
+        }
+        var body: JSONObject = ["status": problems.isEmpty ? "ok" : "unavailable"]
+        if !problems.isEmpty { body["reason"] = .string(problems.joined(separator: "; ")) }
+        body["store"] = [
+            "writes": writer.failure == nil ? "ok" : "failing", "spilled_records": .int(counters.spilled),
+            "restored_records": .int(counters.restored), "lost_records": .int(counters.lost),
+        ]
+        let status = problems.isEmpty ? 200 : 503
+        return HTTPAnswers.json(status: status, body: ByteBuffer(string: JSONValue.object(body).jsonText), requestID: Identifiers.requestID(), entity: nil)
     }
 }

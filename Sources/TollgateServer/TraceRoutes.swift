@@ -13,7 +13,7 @@ struct TraceRoutes: Sendable {
     /// The most traces one page may hold.
     static let maxResults = 1000
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayRequestContext>) {
         let group = router.group("/api/traces").add(middleware: AdminTokenMiddleware(token: adminToken))
         group.get("{trace_id}") { _, context -> Response in
             let id = context.parameters.get("trace_id") ?? ""

@@ -14,27 +14,62 @@ struct UpstreamRelay: Sendable {
     /// The request's logger (request id in its metadata).
     let logger: Logger
 
+    /// The request's connection, watched so that a client hanging up cancels the upstream call.
+    let hangup: ClientHangup?
+
     func respond(_ call: InferenceCall) async -> Response {
         var call = call
         if let local = call.entity.localModel {
             // A stopped local model starts now; the row records how long the request waited.
             let waited = ContinuousClock.now
-            do {
-                call.record.coldStartMs = try await local.prepare()
-            } catch {
-                return fail(call, GatewayError(error), start: waited, streamEnd: .upstreamError)
+            switch await unlessClientLeaves({ () async -> Result<Int?, UpstreamError> in
+                do throws(UpstreamError) { return .success(try await local.prepare()) } catch { return .failure(error) }
+            }) {
+            case .finished(.success(let coldStart)): call.record.coldStartMs = coldStart
+            case .finished(.failure(let error)): return fail(call, GatewayError(error), start: waited, streamEnd: .upstreamError)
+            case .clientLeft: return cancelled(call, start: waited)
             }
         }
         let start = ContinuousClock.now
         let spanStart = TraceIDs.nowNanos()
         let upstreamBody = call.entity.isAgent || !call.trace.enabled ? nil : String(buffer: call.upstreamBody)
-        let reply: UpstreamReply
-        do {
-            reply = try await call.entity.provider(for: call.trace).send(
-                UpstreamRequest(body: call.upstreamBody, stream: call.stream, requestID: call.requestID)
-            )
-        } catch {
+        let sent = call
+        let outcome = await unlessClientLeaves { () async -> Result<UpstreamReply, CallFailure> in
+            let reply: UpstreamReply
+            do throws(UpstreamError) {
+                reply = try await sent.entity.provider(for: sent.trace).send(
+                    UpstreamRequest(body: sent.upstreamBody, stream: sent.stream, requestID: sent.requestID)
+                )
+            } catch {
+                return .failure(CallFailure(error: error, inStream: false))
+            }
+            guard case .stream(var chunks) = reply else { return .success(reply) }
+            do throws(UpstreamError) {
+                if let upstreamBody {
+                    chunks = StreamSpan(trace: sent.trace, parent: nil, start: spanStart, inputs: upstreamBody, upstreamModel: sent.entity.upstreamModel)
+                        .watching(chunks)
+                }
+                // The first chunk is read before the response head: a stream failing before it is a plain error.
+                try await chunks.peek()
+                return .success(.stream(chunks))
+            } catch {
+                return .failure(CallFailure(error: error, inStream: true))
+            }
+        }
+        switch outcome {
+        case .clientLeft:
             if let upstreamBody {
+                call.trace.addModelCall(
+                    parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
+                    error: ("ClientClosedRequest", "The client closed the connection before the answer started."),
+                    upstreamModel: call.entity.upstreamModel, stream: call.stream
+                )
+            }
+            return cancelled(call, start: start)
+        case .finished(.failure(let failure)):
+            let error = failure.error
+            // A stream's span records its own failure; a failed call's is recorded here.
+            if let upstreamBody, !failure.inStream {
                 call.trace.addModelCall(
                     parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
                     error: ("UpstreamError.\(error.code.rawValue)", error.rawBody ?? error.message),
@@ -42,24 +77,13 @@ struct UpstreamRelay: Sendable {
                 )
             }
             return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
-        }
-        switch reply {
-        case .complete(let status, let body, let headers):
+        case .finished(.success(.complete(let status, let body, let headers))):
             var response = complete(call, status: status, body: body, start: start, spanStart: spanStart, upstreamBody: upstreamBody)
             for header in headers {
                 if let name = HTTPField.Name(header.name) { response.headers[name] = header.value }
             }
             return response
-        case .stream(var chunks):
-            if let upstreamBody {
-                chunks = StreamSpan(trace: call.trace, parent: nil, start: spanStart, inputs: upstreamBody, upstreamModel: call.entity.upstreamModel)
-                    .watching(chunks)
-            }
-            do {
-                try await chunks.peek()
-            } catch {
-                return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
-            }
+        case .finished(.success(.stream(let chunks))):
             switch call.output {
             case .chat:
                 return ChatStreamRelay(call: call, chunks: chunks, writer: writer, start: start).response()
@@ -67,6 +91,45 @@ struct UpstreamRelay: Sendable {
                 return ResponsesStreamRelay(call: call, request: request, chunks: chunks, writer: writer, start: start).response()
             }
         }
+    }
+
+    /// How a call raced against the client's hang-up ended.
+    enum Raced<Value: Sendable>: Sendable {
+        case finished(Value)
+        case clientLeft
+    }
+
+    /// An upstream failure, and whether it came from the stream (whose span records it).
+    struct CallFailure: Error {
+        var error: UpstreamError
+        var inStream: Bool
+    }
+
+    /// Runs `operation` unless the client hangs up first; then the operation is cancelled.
+    private func unlessClientLeaves<Value: Sendable>(_ operation: @escaping @Sendable () async -> Value) async -> Raced<Value> {
+        guard let hangup else { return .finished(await operation()) }
+        return await withTaskGroup(of: Raced<Value>.self) { group in
+            group.addTask { .finished(await operation()) }
+            group.addTask {
+                await hangup.wait()
+                return .clientLeft
+            }
+            let first = await group.next() ?? .clientLeft
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Records a request whose client hung up before the answer started (499, as nginx logs it).
+    private func cancelled(_ call: InferenceCall, start: ContinuousClock.Instant) -> Response {
+        logger.info("client closed the connection before the answer; upstream call cancelled", metadata: [
+            "endpoint": "\(call.endpoint.config.name)", "entity": "\(call.entity.config.name)",
+        ])
+        var record = call.record
+        record.executionDurationMs = StreamLedger.milliseconds(.now - start)
+        record.streamEnd = .clientCancelled
+        let error = GatewayError(code: .clientClosedRequest, status: 499, message: "The client closed the connection before the answer started.")
+        return answer(call, record: &record, status: 499, body: error.envelope.jsonText)
     }
 
     /// Answers and records an error that happened before any response byte was sent.

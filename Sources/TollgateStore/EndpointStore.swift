@@ -120,11 +120,18 @@ public struct EndpointStore: Sendable {
     }
 
     public func versions(_ name: String) throws -> [EntityVersion] {
-        try pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM served_entity_versions WHERE endpoint_name = ? ORDER BY created_at, entity_name", arguments: [name]
-            ).map(Self.version)
-        }
+        try pool.read { db in try Self.versions(name, db) }
+    }
+
+    /// The same, read off the caller's thread (for route handlers).
+    public func versions(_ name: String) async throws -> [EntityVersion] {
+        try await pool.read { db in try Self.versions(name, db) }
+    }
+
+    static func versions(_ name: String, _ db: Database) throws -> [EntityVersion] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM served_entity_versions WHERE endpoint_name = ? ORDER BY created_at, entity_name", arguments: [name]
+        ).map(Self.version)
     }
 
     /// Requests and token cost per served entity of an endpoint. Async: it aggregates the usage

@@ -8,21 +8,22 @@ public final class SQLiteStore: Sendable {
     public let path: String
 
     /// Opens (creating if needed) the database at a `sqlite:PATH` URL.
-    public static func open(url: String) throws(StoreError) -> SQLiteStore {
+    /// `busyTimeout`: seconds a write waits for another connection's lock before it fails.
+    public static func open(url: String, busyTimeout: Double = 10) throws(StoreError) -> SQLiteStore {
         guard url.hasPrefix("sqlite:") else {
             throw StoreError(code: .unsupportedURL, message: "store \(url) is not supported here; use sqlite:PATH")
         }
-        return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)))
+        return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)), busyTimeout: busyTimeout)
     }
 
     static let pageSize = 16_384
     /// WAL pages after which a commit checkpoints by itself (64 MiB).
     static let autoCheckpointPages = 64 * 1024 * 1024 / pageSize
 
-    public init(path: String) throws(StoreError) {
+    public init(path: String, busyTimeout: Double = 10) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         // The record writer is background work: it must not take CPU from request handling.
         configuration.qos = .utility
         configuration.prepareDatabase { db in
@@ -63,9 +64,21 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Whether the database answers a trivial query.
-    public func isReachable() -> Bool {
-        (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    /// Takes the write lock and lets it go: throws while another connection holds it or the
+    /// file cannot be written.
+    public func probeWrite() async throws(StoreError) {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) { .rollback }
+            }
+        } catch {
+            throw StoreError(code: .writeFailed, message: "the store refuses writes", underlying: error)
+        }
+    }
+
+    /// Whether the database answers a trivial query (read off the caller's thread).
+    public func isReachable() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 }
 

@@ -28,6 +28,11 @@ final class RawConnection: @unchecked Sendable {
         _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Closes both directions, as a client that gives up does.
+    func hangUp() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// Everything the server sends until it closes the connection (or the read timeout passes).
     func readUntilClosed() async -> String {
         await withCheckedContinuation { continuation in

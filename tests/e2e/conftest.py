@@ -52,6 +52,22 @@ SIMULATED = "simulated"
 
 ADMIN_TOKEN = "e2e-admin-token"
 
+# A gateway of its own for a test: the embedded simulator behind endpoint `chat`. `server` adds
+# `server:` members (", admin_token: t"), `extra` adds top-level YAML.
+SIM_CONFIG = """
+store: sqlite:{db}
+server: {{port: {port}{server}}}
+{extra}
+providers:
+  - {{name: sim, kind: simulator}}
+endpoints:
+  - name: chat
+    config:
+      served_entities:
+        - name: chat-a
+          external_model: {{provider: sim, name: gpt-sim}}
+"""
+
 CONFIG_TEMPLATE = """\
 server: {{host: 127.0.0.1, port: {port}, admin_token: e2e-admin-token}}
 store: "sqlite:{db}"

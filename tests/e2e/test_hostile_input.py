@@ -8,20 +8,8 @@ import socket
 import subprocess
 import time
 
-from conftest import TOLLGATE_BIN, _stop, _wait_ready, free_port, http_request
+from conftest import SIM_CONFIG, TOLLGATE_BIN, _stop, _wait_ready, free_port, http_request
 
-SIM_CONFIG = """
-store: sqlite:{db}
-server: {{port: {port}{server}}}
-providers:
-  - {{name: sim, kind: simulator}}
-endpoints:
-  - name: chat
-    config:
-      served_entities:
-        - name: chat-a
-          external_model: {{provider: sim, name: gpt-sim}}
-"""
 
 
 def _validate(tmp_path, text: str) -> subprocess.CompletedProcess:
@@ -96,7 +84,7 @@ def test_more_idle_connections_than_file_descriptors_do_not_kill_the_process(tmp
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1400) if hard == resource.RLIM_INFINITY else min(hard, max(soft, 1400)), hard))
     port = free_port()
     config = tmp_path / "config.yaml"
-    config.write_text(SIM_CONFIG.format(db=tmp_path / "store.db", port=port, server=""))
+    config.write_text(SIM_CONFIG.format(db=tmp_path / "store.db", port=port, server="", extra=""))
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -140,7 +128,7 @@ def test_databricks_sdk_raises_its_typed_errors_from_the_admin_api(tmp_path):
 
     port = free_port()
     config = tmp_path / "config.yaml"
-    config.write_text(SIM_CONFIG.format(db=tmp_path / "store.db", port=port, server=", admin_token: sdk-token"))
+    config.write_text(SIM_CONFIG.format(db=tmp_path / "store.db", port=port, server=", admin_token: sdk-token", extra=""))
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([str(TOLLGATE_BIN), "serve", "--config", str(config)], stdout=out, stderr=subprocess.STDOUT)

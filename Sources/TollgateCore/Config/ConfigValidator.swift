@@ -139,6 +139,8 @@ public struct ConfigValidator: Sendable {
             ("max_response_bytes", Double(limits.maxResponseBytes)),
             ("upstream_timeout_seconds", limits.upstreamTimeoutSeconds),
             ("connect_timeout_seconds", limits.connectTimeoutSeconds),
+            ("spill_max_bytes", Double(limits.spillMaxBytes)),
+            ("store_busy_timeout_seconds", limits.storeBusyTimeoutSeconds),
         ]
         // Upper bounds keep every value convertible to the integer types it is used as.
         for (key, value) in positive where !(value > 0 && value <= (key.hasSuffix("_seconds") ? 86_400 : 1_099_511_627_776)) {

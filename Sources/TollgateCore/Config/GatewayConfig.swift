@@ -124,11 +124,18 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
     public var upstreamTimeoutSeconds: Double
     /// Seconds to open a connection to an upstream.
     public var connectTimeoutSeconds: Double
+    /// Largest spill file (bytes) that keeps records while the store refuses writes.
+    public var spillMaxBytes: Int
+    /// Seconds a store write waits for another process's lock before it counts as failed.
+    public var storeBusyTimeoutSeconds: Double
 
     public init(
         maxRequestBytes: Int = 10 * 1024 * 1024, logPayloadLimitBytes: Int = 1024 * 1024,
-        maxResponseBytes: Int = 64 * 1024 * 1024, upstreamTimeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10
+        maxResponseBytes: Int = 64 * 1024 * 1024, upstreamTimeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10,
+        spillMaxBytes: Int = 1 << 30, storeBusyTimeoutSeconds: Double = 10
     ) {
+        self.spillMaxBytes = spillMaxBytes
+        self.storeBusyTimeoutSeconds = storeBusyTimeoutSeconds
         self.maxRequestBytes = maxRequestBytes
         self.logPayloadLimitBytes = logPayloadLimitBytes
         self.maxResponseBytes = maxResponseBytes
@@ -142,6 +149,8 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
         case maxResponseBytes = "max_response_bytes"
         case upstreamTimeoutSeconds = "upstream_timeout_seconds"
         case connectTimeoutSeconds = "connect_timeout_seconds"
+        case spillMaxBytes = "spill_max_bytes"
+        case storeBusyTimeoutSeconds = "store_busy_timeout_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -152,5 +161,7 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
         maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? d.maxResponseBytes
         upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? d.upstreamTimeoutSeconds
         connectTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .connectTimeoutSeconds) ?? d.connectTimeoutSeconds
+        spillMaxBytes = try c.decodeIfPresent(Int.self, forKey: .spillMaxBytes) ?? d.spillMaxBytes
+        storeBusyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .storeBusyTimeoutSeconds) ?? d.storeBusyTimeoutSeconds
     }
 }

@@ -19,7 +19,7 @@ struct AdminRoutes: Sendable {
 
     static let base = "/api/2.0/serving-endpoints"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayRequestContext>) {
         let group = router.group(RouterPath(Self.base)).add(middleware: AdminTokenMiddleware(token: adminToken))
         group.get { _, _ in
             let all = await manager.all()
@@ -114,7 +114,7 @@ struct AdminRoutes: Sendable {
         let runtime = live.endpoint(name)
         let now = Date()
         var rows: [JSONValue] = []
-        for version in try store.versions(name) {
+        for version in try await store.versions(name) {
             let served = usage[version.entityName]
             let entity = version.state == "RETIRED" ? nil : runtime?.entities[version.entityName]
             let tokenCost = served?.tokenCostUSD ?? 0
@@ -140,7 +140,7 @@ struct AdminRoutes: Sendable {
     // MARK: - Helpers
 
     /// The endpoint named in the path, percent-decoded.
-    static func name(_ context: BasicRequestContext) throws -> String {
+    static func name(_ context: GatewayRequestContext) throws -> String {
         guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding, !name.isEmpty else {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: "The endpoint name is missing.")
         }

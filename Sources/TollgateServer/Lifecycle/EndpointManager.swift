@@ -19,6 +19,10 @@ actor EndpointManager {
     private var endpoints: [String: StoredEndpoint] = [:]
     private var pending: [String: (id: Int, task: Task<Void, Never>)] = [:]
     private var nextTaskID = 0
+    /// The store calls below are synchronous: the actor runs on a queue of its own, not on the
+    /// event loops (which are Swift Concurrency's executor in the gateway).
+    private let executor = QueueExecutor(label: "tollgate.endpoint-manager")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     init(store: EndpointStore, live: LiveEndpoints, builder: GatewayBuilder, logger: Logger) {
         self.store = store
