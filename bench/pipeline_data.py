@@ -16,7 +16,7 @@ a caught provider error kept as a Python repr in the CHAT_MODEL span's `exceptio
 Responses streams, 429/500/502/guardrail errors, rows whose response was not logged, and a
 few corrupt responses.
 
-Usage: pipeline_data.py --store PATH --duckdb PATH [--rows N] [--seed S]
+Usage: pipeline_data.py --store PATH [--duckdb PATH] [--rows N] [--seed S]
 """
 
 import argparse
@@ -629,14 +629,13 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--store", required=True, help="SQLite file of a Tollgate store (migrated)")
-    parser.add_argument("--duckdb", required=True, help="DuckDB database file to create with the same bronze rows")
+    parser.add_argument("--duckdb", help="DuckDB database file to create with the same bronze rows (omit for the SQLite store only)")
     parser.add_argument("--chunk", type=int, default=10000, help="rows per generated chunk and SQLite transaction")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="generator processes")
     args = parser.parse_args()
     if args.rows < 1 or args.chunk < 1 or args.jobs < 1:
         sys.exit("--rows, --chunk and --jobs must be positive")
 
-    import duckdb
     import multiprocessing
 
     started = time.time()
@@ -650,9 +649,9 @@ def main():
     bronze_sql = "INSERT INTO inference_table (%s) VALUES (%s)" % (", ".join(BRONZE_COLUMNS), ", ".join("?" * len(BRONZE_COLUMNS)))
     usage_sql = "INSERT INTO endpoint_usage (%s) VALUES (%s)" % (", ".join(USAGE_COLUMNS), ", ".join("?" * len(USAGE_COLUMNS)))
 
-    base = os.path.splitext(args.duckdb)[0]
-    bronze_jsonl = base + ".bronze.jsonl"
-    usage_jsonl = base + ".usage.jsonl"
+    base = os.path.splitext(args.duckdb)[0] if args.duckdb else None
+    bronze_jsonl = base + ".bronze.jsonl" if base else os.devnull
+    usage_jsonl = base + ".usage.jsonl" if base else os.devnull
     shapes = {}
     bounds = [(start, min(start + args.chunk, args.rows)) for start in range(0, args.rows, args.chunk)]
     done = 0
@@ -674,6 +673,13 @@ def main():
                 print("[data] %d/%d rows (%.0f s)" % (done, args.rows, time.time() - started), file=sys.stderr, flush=True)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
+    if not args.duckdb:
+        print("rows: %d" % args.rows)
+        print("shapes: " + ", ".join("%s %d" % (k, shapes[k]) for k, _ in SHAPES if k in shapes))
+        print("generated in %.1f s" % (time.time() - started))
+        return
+
+    import duckdb
 
     if os.path.exists(args.duckdb):
         os.remove(args.duckdb)

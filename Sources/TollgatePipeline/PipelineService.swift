@@ -19,11 +19,15 @@ public struct PipelineService: Service {
         while !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isShuttingDownGracefully else { return }
+            let started = ContinuousClock.now
             do {
                 // A run reads and writes the store for seconds: on a thread of its own, never on the event loops.
                 let summary = try await BlockingWork.run { [runner] () throws(PipelineError) in try runner.run() }
                 if summary.inputRows > 0 {
-                    logger.info("pipeline update", metadata: ["rows": "\(summary.inputRows)", "written": "\(summary.outputRows)"])
+                    let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
+                    logger.info("pipeline update", metadata: [
+                        "rows": "\(summary.inputRows)", "written": "\(summary.outputRows)", "seconds": "\(seconds)",
+                    ])
                 }
             } catch {
                 logger.error("pipeline update failed", metadata: ["error": "\(error)"])

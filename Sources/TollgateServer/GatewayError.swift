@@ -9,6 +9,8 @@ struct GatewayError: Error, Sendable {
         case invalidRequest = "invalid_request"
         case endpointNotFound = "endpoint_not_found"
         case modelNotFound = "model_not_found"
+        case previousResponseNotFound = "previous_response_not_found"
+        case responseNotFound = "response_not_found"
         case routeNotFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case requestTooLarge = "request_too_large"

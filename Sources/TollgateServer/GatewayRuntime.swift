@@ -107,7 +107,9 @@ public final class GatewayRuntime: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let hangups = ClientHangups()
-        InferenceRoutes(live: live, writer: writer, store: store, hangups: hangups, readiness: ready).register(on: router)
+        let archive = ResponseArchive(queries: StoredResponses(store: store))
+        InferenceRoutes(live: live, writer: writer, store: store, hangups: hangups, archive: archive, readiness: ready).register(on: router)
+        ResponseRoutes(archive: archive).register(on: router)
         TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)
         let logger = self.logger

@@ -15,7 +15,9 @@ struct InferenceCall: Sendable {
     let endpoint: EndpointRuntime
     let entity: EntityRuntime
     let output: OutputFormat
-    let upstreamBody: ByteBuffer
+    var upstreamBody: ByteBuffer
+    /// Set when a Responses request is stored (`store` is not false).
+    var keeping: ResponseKeeping?
     /// `databricks_options.return_trace`: the response carries `databricks_output.trace`.
     var returnTrace = false
     /// The row as known before the upstream call (request, endpoint, entity, ids).
@@ -38,6 +40,12 @@ struct InferenceCall: Sendable {
         self.record = record
         self.trace = RequestTrace(enabled: tracing)
         self.lease = entity.activity.lease()
+    }
+
+    /// Keeps a finished Responses object when the request is stored; the row carries it.
+    func keep(_ response: JSONValue, in record: inout InferenceRecord) {
+        guard let keeping, case .responses(let request) = output else { return }
+        record.storedResponse = keeping.keep(response, request: request, requestID: requestID, endpoint: endpoint.config.name)
     }
 
     /// Completes the trace — for agents, with the AGENT root span (`predict` / `predict_stream`)

@@ -11,6 +11,7 @@ struct InferenceRoutes: Sendable {
     let writer: RecordWriter
     let store: SQLiteStore
     let hangups: ClientHangups
+    let archive: ResponseArchive
     let readiness: @Sendable () -> Bool
 
     static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/serving-endpoints/{name}/invocations"]
@@ -76,9 +77,12 @@ struct InferenceRoutes: Sendable {
             if rejection.status == 408 { response.headers[.connection] = "close" }
             return response
         }
-        let call: InferenceCall
+        var call: InferenceCall
         do {
             call = try RequestIntake(live: live).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
+            if api == .responses, case .responses(let request) = call.output {
+                call = try await ResponsesContinuation(archive: archive).prepare(call, request: request)
+            }
         } catch {
             if record.stream { record.streamEnd = .upstreamError }
             logger.debug("request refused", metadata: [

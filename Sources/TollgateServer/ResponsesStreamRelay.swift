@@ -81,6 +81,7 @@ struct ResponsesStreamRelay: Sendable {
             guard await send(closing, to: &writer, ledger: ledger) else {
                 return ledger.finish(.clientCancelled)
             }
+            if let final = builder.finalResponse { ledger.keepResponse(final) }
             ledger.finish(.done)
         } catch {
             let sent = await send(builder.fail(GatewayError(error).envelope), to: &writer, ledger: ledger)

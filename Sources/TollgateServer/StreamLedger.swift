@@ -44,6 +44,11 @@ final class StreamLedger: Sendable {
         state.withLock { $0.reportedUsage = usage }
     }
 
+    /// Keeps the finished Responses object of a stored Responses stream, with the row.
+    func keepResponse(_ response: JSONValue) {
+        state.withLock { call.keep(response, in: &$0.record) }
+    }
+
     /// Records the stream with how it ended; later calls do nothing.
     func finish(_ end: StreamEnd) {
         let record: InferenceRecord? = state.withLock { state in

@@ -206,6 +206,7 @@ struct UpstreamRelay: Sendable {
                 fromChatCompletion: completion, request: request, model: call.endpoint.config.name,
                 responseID: Identifiers.hex(prefix: "resp_"), createdAt: Int(Date().timeIntervalSince1970)
             )
+            call.keep(response, in: &record)
             return answer(call, record: &record, status: status, body: response.jsonText)
         default:
             return answer(call, record: &record, status: status, body: raw, raw: body)

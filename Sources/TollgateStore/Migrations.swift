@@ -252,6 +252,19 @@ enum Migrations {
                 CREATE INDEX compute_usage_entity ON compute_usage(endpoint_name, entity_name, sampled_at);
                 """)
         }
+        migrator.registerMigration("0006_stored_responses") { db in
+            try db.execute(sql: """
+                CREATE TABLE stored_responses (
+                    response_id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL,
+                    endpoint_name TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    input_items TEXT NOT NULL,
+                    context_items TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -48,6 +48,7 @@ enum RecordRows {
             )
         }
         if let trace = record.trace { try insert(trace, response: record.response, into: db) }
+        if let stored = record.storedResponse { try StoredResponses.insert(stored, into: db) }
     }
 
     /// Writes a trace as rows: one in `traces`, one per span in `spans`. A span output that is

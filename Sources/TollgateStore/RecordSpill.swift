@@ -12,7 +12,7 @@ public final class RecordSpill: @unchecked Sendable {
     private var queue: DatabaseQueue?
 
     /// The tables a record writes, in the order they are restored.
-    static let tables = ["inference_table", "endpoint_usage", "traces", "spans"]
+    static let tables = ["inference_table", "endpoint_usage", "traces", "spans", "stored_responses"]
 
     public init(storePath: String, maxBytes: Int) {
         path = storePath + ".spill"

@@ -92,6 +92,8 @@ public struct InferenceRecord: Sendable {
     public var price: PriceConfig?
     /// Milliseconds the request waited for a stopped local model to start.
     public var coldStartMs: Int?
+    /// The Responses object to keep for `GET /v1/responses/{id}` and `previous_response_id`.
+    public var storedResponse: StoredResponse?
 
     public init(requestID: String, requestTime: Date, endpointName: String, api: ClientAPI, stream: Bool, statusCode: Int) {
         self.requestID = requestID

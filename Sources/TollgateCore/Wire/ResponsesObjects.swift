@@ -107,7 +107,8 @@ enum ResponsesObjects {
         object["model"] = .string(model)
         object["output"] = .array(output)
         object["parallel_tool_calls"] = .bool(request["parallel_tool_calls"]?.boolValue ?? true)
-        object["previous_response_id"] = .null
+        object["previous_response_id"] = request["previous_response_id"]?.stringValue.map(JSONValue.string) ?? .null
+        object["store"] = .bool(request["store"]?.boolValue ?? true)
         object["reasoning"] = request["reasoning"]?.objectValue.map { .object($0) } ?? ["effort": nil, "summary": nil]
         object["temperature"] = request["temperature"] ?? .null
         object["text"] = request["text"]?.objectValue.map { .object($0) } ?? ["format": ["type": "text"]]

@@ -23,6 +23,8 @@ public struct ResponsesStreamBuilder: Sendable {
     public private(set) var hasEmittedContent = false
     /// The text produced so far.
     public private(set) var text = ""
+    /// The whole `response` object of `response.completed` (or `.incomplete`), once finished.
+    public private(set) var finalResponse: JSONValue?
 
     public init(responseID: String, model: String, createdAt: Int, request: JSONObject) {
         self.responseID = responseID
@@ -77,6 +79,7 @@ public struct ResponsesStreamBuilder: Sendable {
             ?? fallbackUsage.map { ResponsesObjects.usage(input: $0.input, output: $0.output) } ?? .null
         let response = snapshot(status: status, output: outputItems(), usage: usage, incompleteReason: reason)
         events.append(event(reason == nil ? "response.completed" : "response.incomplete", ["response": response]))
+        finalResponse = response
         ended = true
         return events
     }
