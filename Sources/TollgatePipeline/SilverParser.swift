@@ -54,6 +54,10 @@ public enum SilverParser {
             event.text = ChatCompletionText.text(ofCompletion: json)
             event.finishReason = ChatCompletionText.finishReason(of: json)
             readUsage(json["usage"], source: "response", into: &event)
+        } else if json["object"]?.stringValue == "list", json["data"]?.arrayValue != nil {
+            event.responseShape = "embeddings"
+            event.model = json["model"]?.stringValue
+            readUsage(json["usage"], source: "response", into: &event)
         } else if json["output"] != nil || json["object"]?.stringValue == "response" {
             event.responseShape = "responses"
             readResponsesObject(json, into: &event)

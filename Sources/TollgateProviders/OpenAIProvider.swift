@@ -17,6 +17,8 @@ public struct OpenAIProvider: ChatProvider {
     let upstream: HTTPUpstream
     /// The full URL when the base is known at start; otherwise the path after the late base.
     let url: String
+    /// The same for `/embeddings`.
+    let embeddingsURL: String
     let lateBase: LateBoundURL?
     let headers: HTTPHeaders
 
@@ -39,16 +41,21 @@ public struct OpenAIProvider: ChatProvider {
         switch flavor {
         case .openai:
             url = prefix + "/chat/completions"
+            embeddingsURL = prefix + "/embeddings"
             if let apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         case .azure(let deployment, let apiVersion):
             url = prefix + "/openai/deployments/\(deployment)/chat/completions?api-version=\(apiVersion)"
+            embeddingsURL = prefix + "/openai/deployments/\(deployment)/embeddings?api-version=\(apiVersion)"
             if let apiKey { headers.add(name: "api-key", value: apiKey) }
         }
         for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         self.headers = headers
     }
 
+    public var supportsEmbeddings: Bool { true }
+
     public func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamReply {
+        let url = request.operation == .embeddings ? embeddingsURL : self.url
         var headers = self.headers
         headers.add(name: "x-request-id", value: request.requestID)
         if request.stream { headers.add(name: "accept", value: "text/event-stream") }

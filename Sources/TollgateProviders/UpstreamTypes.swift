@@ -2,16 +2,25 @@ import NIOCore
 import NIOHTTP1
 import TollgateCore
 
-/// A Chat Completions call to send upstream: the body already names the upstream model.
+/// Which upstream API a call goes to.
+public enum UpstreamOperation: Sendable {
+    case chat
+    case embeddings
+}
+
+/// A Chat Completions (or embeddings) call to send upstream: the body already names the
+/// upstream model.
 public struct UpstreamRequest: Sendable {
     public var body: ByteBuffer
     public var stream: Bool
     public var requestID: String
+    public var operation: UpstreamOperation
 
-    public init(body: ByteBuffer, stream: Bool, requestID: String) {
+    public init(body: ByteBuffer, stream: Bool, requestID: String, operation: UpstreamOperation = .chat) {
         self.body = body
         self.stream = stream
         self.requestID = requestID
+        self.operation = operation
     }
 }
 
@@ -87,6 +96,12 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
 /// A model service Tollgate can call with a Chat Completions request.
 public protocol ChatProvider: Sendable {
     func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamReply
+    /// Whether `send` takes `.embeddings` calls (OpenAI-compatible servers and Azure do).
+    var supportsEmbeddings: Bool { get }
+}
+
+extension ChatProvider {
+    public var supportsEmbeddings: Bool { false }
 }
 
 /// One chat.completion.chunk as received: its JSON text (relayed as is) and its parsed value.

@@ -26,6 +26,12 @@ struct EntityRuntime: Sendable {
         return nil
     }
 
+    /// Whether the entity's model answers `/v1/embeddings` (agents do not).
+    var supportsEmbeddings: Bool {
+        if case .model(let provider) = backend { return provider.supportsEmbeddings }
+        return false
+    }
+
     var isAgent: Bool {
         if case .agent = backend { return true }
         return false

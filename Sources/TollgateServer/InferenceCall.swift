@@ -6,6 +6,8 @@ import TollgateCore
 enum OutputFormat: Sendable {
     case chat
     case responses(request: JSONObject)
+    /// An embeddings list, relayed as is.
+    case embeddings
 }
 
 /// One accepted request, routed and ready to go upstream.
@@ -41,6 +43,14 @@ struct InferenceCall: Sendable {
         self.trace = RequestTrace(enabled: tracing)
         self.lease = entity.activity.lease()
     }
+
+    var isEmbeddings: Bool {
+        if case .embeddings = output { return true }
+        return false
+    }
+
+    /// The span type of the model call: EMBEDDING for embeddings, else CHAT_MODEL.
+    var spanType: SpanType { isEmbeddings ? .embedding : .chatModel }
 
     /// Keeps a finished Responses object when the request is stored; the row carries it.
     func keep(_ response: JSONValue, in record: inout InferenceRecord) {

@@ -14,7 +14,7 @@ struct InferenceRoutes: Sendable {
     let archive: ResponseArchive
     let readiness: @Sendable () -> Bool
 
-    static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/serving-endpoints/{name}/invocations"]
+    static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/serving-endpoints/{name}/invocations"]
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("/v1/chat/completions") { request, context in
@@ -22,6 +22,9 @@ struct InferenceRoutes: Sendable {
         }
         router.post("/v1/responses") { request, context in
             await handle(request, api: .responses, pathEndpoint: nil, context: context)
+        }
+        router.post("/v1/embeddings") { request, context in
+            await handle(request, api: .embeddings, pathEndpoint: nil, context: context)
         }
         router.post("/serving-endpoints/{name}/invocations") { request, context in
             await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), context: context)

@@ -16,6 +16,8 @@ struct RequestIntake: Sendable {
         switch api {
         case .chat:
             return try acceptChat(bytes, record: &record)
+        case .embeddings:
+            return try acceptEmbeddings(bytes, record: &record)
         case .responses, .invocations:
             let scanned = try Self.scan(bytes, parseAll: true)
             return try acceptObject(scanned, api: api, pathEndpoint: pathEndpoint, record: &record)
@@ -46,6 +48,33 @@ struct RequestIntake: Sendable {
         }
         return InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: .chat,
+            upstreamBody: ByteBuffer(bytes: body.settingOnly("model", to: entity.upstreamModel)), record: record,
+            tracing: live.config.tracing.enabled
+        )
+    }
+
+    /// `POST /v1/embeddings`: `input` is a string, or an array of strings or token arrays, and
+    /// the endpoint's model must have an embeddings API; the body is relayed like chat's.
+    private func acceptEmbeddings(_ bytes: [UInt8], record: inout InferenceRecord) throws(GatewayError) -> InferenceCall {
+        let body = try Self.scan(bytes, parseAll: true)
+        let name = try Self.endpointName(body.values, pathEndpoint: nil)
+        let (endpoint, entity) = try route(name, record: &record)
+        do {
+            try RequestRules.check(body, needsMessages: false)
+            try RequestRules.checkEmbeddingsInput(body.values["input"])
+        } catch {
+            throw GatewayError(error)
+        }
+        if case .bool(true)? = body.values["stream"] {
+            throw GatewayError(code: .invalidRequest, status: 400, message: "Embeddings cannot be streamed.", param: "stream")
+        }
+        guard entity.supportsEmbeddings else {
+            throw GatewayError(
+                code: .invalidRequest, status: 400,
+                message: "The endpoint `\(name)` serves `\(entity.config.name)`, which has no embeddings API.", param: "model")
+        }
+        return InferenceCall(
+            requestID: record.requestID, stream: false, endpoint: endpoint, entity: entity, output: .embeddings,
             upstreamBody: ByteBuffer(bytes: body.settingOnly("model", to: entity.upstreamModel)), record: record,
             tracing: live.config.tracing.enabled
         )

@@ -38,7 +38,10 @@ struct UpstreamRelay: Sendable {
             let reply: UpstreamReply
             do throws(UpstreamError) {
                 reply = try await sent.entity.provider(for: sent.trace).send(
-                    UpstreamRequest(body: sent.upstreamBody, stream: sent.stream, requestID: sent.requestID)
+                    UpstreamRequest(
+                        body: sent.upstreamBody, stream: sent.stream, requestID: sent.requestID,
+                        operation: sent.isEmbeddings ? .embeddings : .chat
+                    )
                 )
             } catch {
                 return .failure(CallFailure(error: error, inStream: false))
@@ -62,7 +65,7 @@ struct UpstreamRelay: Sendable {
                 call.trace.addModelCall(
                     parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
                     error: ("ClientClosedRequest", "The client closed the connection before the answer started."),
-                    upstreamModel: call.entity.upstreamModel, stream: call.stream
+                    upstreamModel: call.entity.upstreamModel, stream: call.stream, type: call.spanType
                 )
             }
             return cancelled(call, start: start)
@@ -73,7 +76,7 @@ struct UpstreamRelay: Sendable {
                 call.trace.addModelCall(
                     parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
                     error: ("UpstreamError.\(error.code.rawValue)", error.rawBody ?? error.message),
-                    upstreamModel: call.entity.upstreamModel, stream: call.stream
+                    upstreamModel: call.entity.upstreamModel, stream: call.stream, type: call.spanType
                 )
             }
             return fail(call, GatewayError(error), start: start, streamEnd: error.code == .timeout ? .timeout : .upstreamError)
@@ -85,7 +88,7 @@ struct UpstreamRelay: Sendable {
             return response
         case .finished(.success(.stream(let chunks))):
             switch call.output {
-            case .chat:
+            case .chat, .embeddings:
                 return ChatStreamRelay(call: call, chunks: chunks, writer: writer, start: start).response()
             case .responses(let request):
                 return ResponsesStreamRelay(call: call, request: request, chunks: chunks, writer: writer, start: start).response()
@@ -188,7 +191,7 @@ struct UpstreamRelay: Sendable {
             call.trace.addModelCall(
                 parent: nil, start: spanStart, inputs: upstreamBody, outputs: ok ? raw : nil, usage: reading?.counts,
                 error: ok ? (reading == nil ? ("InvalidJSON", raw) : nil) : ("HTTPError \(status)", raw),
-                upstreamModel: call.entity.upstreamModel, stream: call.stream
+                upstreamModel: call.entity.upstreamModel, stream: call.stream, type: call.spanType
             )
         }
         guard ok else {
@@ -231,7 +234,7 @@ struct CompletionReading {
 
     init?(_ body: ByteBuffer, output: OutputFormat) {
         switch output {
-        case .chat:
+        case .chat, .embeddings:
             guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else { return nil }
             evidence = digest.usageEvidence
             counts = digest.tokenCounts
@@ -269,7 +272,8 @@ struct ChatCompletionDigest: Decodable {
     }
 
     var usageEvidence: UsageEvidence {
-        if let input = usage?.prompt_tokens, let output = usage?.completion_tokens {
+        // An embeddings list reports prompt tokens only: it has no output.
+        if let input = usage?.prompt_tokens, let output = usage?.completion_tokens ?? (choices == nil ? 0 : nil) {
             return .reported(input: input, output: output, cachedInput: usage?.prompt_tokens_details?.cached_tokens)
         }
         return .estimate(responseText: (choices ?? []).compactMap { $0.message?.content }.joined())

@@ -29,6 +29,12 @@ public struct SimulatorRoutes: Sendable {
         router.post("/providers/{provider}/openai/deployments/{deployment}/chat/completions") { request, context in
             try await answer(request, config: config(context))
         }
+        for path in [
+            "/v1/embeddings", "/openai/deployments/{deployment}/embeddings", "/providers/{provider}/v1/embeddings",
+            "/providers/{provider}/openai/deployments/{deployment}/embeddings",
+        ] {
+            router.post(RouterPath(path)) { request, _ in try await embeddings(request) }
+        }
         router.get("/v1/models") { _, _ in
             Self.json(200, ["object": "list", "data": [["id": "simulator", "object": "model", "owned_by": "tollgate"]]])
         }
@@ -37,6 +43,14 @@ public struct SimulatorRoutes: Sendable {
 
     private func config(_ context: BasicRequestContext) -> SimulatorConfig {
         context.parameters.get("provider").flatMap { providers[$0] } ?? defaultConfig
+    }
+
+    func embeddings(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
+        guard let json = try? JSONValue.parse(body.readableBytesView), json.objectValue != nil else {
+            return Self.json(400, ErrorEnvelope(message: "invalid JSON body", type: "invalid_request_error", code: "invalid_json").json)
+        }
+        return Self.json(200, SimulatedEmbeddings(request: json).answer)
     }
 
     func answer(_ request: Request, config: SimulatorConfig) async throws -> Response {

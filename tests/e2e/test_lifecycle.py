@@ -45,6 +45,18 @@ endpoints:
             idle_timeout_seconds: 3
             command: ["{python}", -m, llama_cpp.server, --model, "{{model_path}}", --model_alias, smollm2,
                       --host, "{{host}}", --port, "{{port}}", --n_ctx, "{{context_size}}", --n_threads, "2"]
+  - name: smol-embed
+    config:
+      served_entities:
+        - name: smol-embed
+          scale_to_zero_enabled: true
+          local_model:
+            model_path: {gguf}
+            model_name: smollm2
+            embeddings: true
+            idle_timeout_seconds: 3
+            command: ["{python}", -m, llama_cpp.server, --model, "{{model_path}}", --model_alias, smollm2, --embedding, "true",
+                      --host, "{{host}}", --port, "{{port}}", --n_ctx, "{{context_size}}", --n_threads, "2"]
   - name: support
     retention: {{keep_zero_traffic_versions: 1}}
     config:
@@ -124,6 +136,20 @@ def test_scale_to_zero_local_model_stops_when_idle_and_serves_again(lifecycle: L
     process = lifecycle.versions("smol")["versions"][0]["process"]
     assert process["starts"] == 2 and process["cpu_seconds"] > 0
     client.close()
+
+
+def test_local_model_with_embeddings_on_answers_embeddings(lifecycle: LocalGateway):
+    client = openai.OpenAI(base_url=lifecycle.base + "/v1", api_key="unused", max_retries=0, timeout=300.0)
+    raw = client.embeddings.with_raw_response.create(model="smol-embed", input=["a primary key", "a foreign key"])
+    answer = raw.parse()
+    assert len(answer.data) == 2 and len(answer.data[0].embedding) > 0
+    assert answer.data[0].embedding != answer.data[1].embedding
+    row, usage = wait_row(lifecycle.db, raw.headers["x-request-id"])
+    assert row["api"] == "embeddings" and row["status_code"] == 200
+    assert usage["input_token_count"] > 0
+    # A local model without `embeddings: true` refuses before any process starts.
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model="smol", input="x")
 
 
 def test_versions_deployed_under_load_with_retention_rollback_and_cost(lifecycle: LocalGateway):

@@ -138,6 +138,9 @@ public struct LocalModelConfig: Sendable, Equatable, Codable {
     /// Seconds to wait for a started server to answer its health check.
     public var startupTimeoutSeconds: Double
     public var contextSize: Int
+    /// Whether the server also answers `/v1/embeddings` (the default command then runs with
+    /// `--embedding true`; a custom command must turn it on itself).
+    public var embeddings: Bool
 
     public static let defaultCommand = [
         "python3", "-m", "llama_cpp.server", "--model", "{model_path}", "--host", "{host}", "--port", "{port}", "--n_ctx", "{context_size}",
@@ -145,8 +148,9 @@ public struct LocalModelConfig: Sendable, Equatable, Codable {
 
     public init(
         modelPath: String, modelName: String? = nil, command: [String] = LocalModelConfig.defaultCommand, idleTimeoutSeconds: Double = 300,
-        startupTimeoutSeconds: Double = 180, contextSize: Int = 2048
+        startupTimeoutSeconds: Double = 180, contextSize: Int = 2048, embeddings: Bool = false
     ) {
+        self.embeddings = embeddings
         self.modelPath = modelPath
         self.modelName = modelName
         self.command = command
@@ -162,6 +166,7 @@ public struct LocalModelConfig: Sendable, Equatable, Codable {
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case startupTimeoutSeconds = "startup_timeout_seconds"
         case contextSize = "context_size"
+        case embeddings
     }
 
     public init(from decoder: any Decoder) throws {
@@ -173,11 +178,13 @@ public struct LocalModelConfig: Sendable, Equatable, Codable {
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
         startupTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .startupTimeoutSeconds) ?? defaults.startupTimeoutSeconds
         contextSize = try c.decodeIfPresent(Int.self, forKey: .contextSize) ?? defaults.contextSize
+        embeddings = try c.decodeIfPresent(Bool.self, forKey: .embeddings) ?? false
     }
 
     /// The command line for a server on `port`.
     public func commandLine(host: String, port: Int) -> [String] {
-        command.map { argument in
+        let command = embeddings && self.command == Self.defaultCommand ? self.command + ["--embedding", "true"] : self.command
+        return command.map { argument in
             argument.replacingOccurrences(of: "{model_path}", with: modelPath).replacingOccurrences(of: "{port}", with: String(port))
                 .replacingOccurrences(of: "{host}", with: host).replacingOccurrences(of: "{context_size}", with: String(contextSize))
         }

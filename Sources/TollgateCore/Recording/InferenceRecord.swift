@@ -2,7 +2,7 @@ import Foundation
 
 /// Which client API a request came through (`inference_table.api`).
 public enum ClientAPI: String, Sendable, Codable {
-    case chat, responses, invocations
+    case chat, responses, invocations, embeddings
 }
 
 /// How a stream ended (`inference_table.stream_end`).

@@ -26,6 +26,9 @@ public enum OTLPTraceJSON {
             operation = "chat"
             name = model.map { "chat \($0)" } ?? "chat"
             attributes.append(attribute("mlflow.message.format", "openai"))
+        case .embedding:
+            operation = "embeddings"
+            name = model.map { "embeddings \($0)" } ?? "embeddings"
         case .tool:
             operation = "execute_tool"
             name = "execute_tool \(span.name)"
@@ -56,7 +59,7 @@ public enum OTLPTraceJSON {
         }
         var object: JSONObject = [
             "traceId": .string(trace.traceHex), "spanId": .string(span.spanID), "name": .string(name),
-            "kind": span.type == .chatModel ? 3 : 1,
+            "kind": span.type == .chatModel || span.type == .embedding ? 3 : 1,
             "startTimeUnixNano": .string(String(span.startNanos)), "endTimeUnixNano": .string(String(span.endNanos)),
             "attributes": .array(attributes),
             "events": .array(span.events.map(event)),

@@ -4,6 +4,7 @@ import Foundation
 public enum SpanType: String, Sendable, Codable {
     case agent = "AGENT"
     case chatModel = "CHAT_MODEL"
+    case embedding = "EMBEDDING"
     case tool = "TOOL"
     case chain = "CHAIN"
     case unknown = "UNKNOWN"

@@ -9,7 +9,7 @@ public enum RequestRules {
     /// Integer parameters and their accepted ranges.
     static let integerRanges: [String: ClosedRange<Int>] = [
         "max_tokens": 1...Int(Int32.max), "max_completion_tokens": 1...Int(Int32.max), "max_output_tokens": 1...Int(Int32.max),
-        "n": 1...128, "top_logprobs": 0...20, "seed": Int.min...Int.max,
+        "n": 1...128, "top_logprobs": 0...20, "seed": Int.min...Int.max, "dimensions": 1...65_536,
     ]
 
     /// Number parameters and their accepted ranges.
@@ -27,6 +27,30 @@ public enum RequestRules {
     public static func check(_ body: RequestMembers, needsMessages: Bool) throws(TranslationError) {
         try check(parameters: body.values)
         if needsMessages { try check(messages: body.messages) }
+    }
+
+    /// `input` of an embeddings request: a non-empty string, or 1–2048 non-empty strings, or token
+    /// arrays (integers 0…2^31−1).
+    public static func checkEmbeddingsInput(_ input: JSONValue?) throws(TranslationError) {
+        let shape = "'input' must be a non-empty string, an array of up to 2048 non-empty strings, or an array of token arrays."
+        func isTokens(_ value: JSONValue) -> Bool {
+            guard let tokens = value.arrayValue, !tokens.isEmpty else { return false }
+            return tokens.allSatisfy { token in
+                guard case .number(let number) = token, let int = number.int else { return false }
+                return (0...Int(Int32.max)).contains(int)
+            }
+        }
+        switch input {
+        case nil, .null?:
+            throw TranslationError(message: "Missing required parameter: 'input'.", param: "input")
+        case .string(let text)? where !text.isEmpty:
+            return
+        case .array(let items)? where !items.isEmpty && items.count <= 2048:
+            if items.allSatisfy({ ($0.stringValue?.isEmpty == false) }) || isTokens(.array(items)) || items.allSatisfy(isTokens) { return }
+            throw TranslationError(message: shape, param: "input")
+        default:
+            throw TranslationError(message: shape, param: "input")
+        }
     }
 
     /// Type and range of each parameter present (`null` means absent, as OpenAI treats it).

@@ -127,6 +127,8 @@ struct LocalModelStatus: Sendable {
 struct LocalModelProvider: ChatProvider {
     let handle: LocalModelHandle
 
+    var supportsEmbeddings: Bool { handle.config.embeddings }
+
     func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamReply {
         try await handle.provider().send(request)
     }

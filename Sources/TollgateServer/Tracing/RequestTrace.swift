@@ -40,7 +40,7 @@ final class RequestTrace: Sendable {
     /// A model call span (`Completions`, CHAT_MODEL).
     func addModelCall(
         parent: String?, start: UInt64, inputs: String?, outputs: String?, usage: TokenCounts?,
-        error: (type: String, message: String)?, upstreamModel: String, stream: Bool
+        error: (type: String, message: String)?, upstreamModel: String, stream: Bool, type: SpanType = .chatModel
     ) {
         guard enabled else { return }
         let end = TraceIDs.nowNanos()
@@ -49,7 +49,7 @@ final class RequestTrace: Sendable {
         attributes["gen_ai.request.model"] = .string(upstreamModel)
         attributes["gen_ai.request.stream"] = .bool(stream)
         add(SpanRecord(
-            spanID: parent == nil ? rootSpanID : TraceIDs.spanHex(), parentSpanID: parent, name: "Completions", type: .chatModel,
+            spanID: parent == nil ? rootSpanID : TraceIDs.spanHex(), parentSpanID: parent, name: type == .embedding ? "Embeddings" : "Completions", type: type,
             startNanos: start, endNanos: end, status: error == nil ? .ok : .error, statusMessage: error?.message ?? "",
             inputsJSON: inputs, outputsJSON: outputs, tokenUsage: usage, attributes: attributes,
             events: error.map { [SpanEvent.exception(type: $0.type, message: $0.message, at: end)] } ?? []
