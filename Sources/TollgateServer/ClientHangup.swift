@@ -7,8 +7,8 @@ import Synchronization
 final class ClientHangup: Sendable {
     private struct State {
         var gone = false
-        var nextWaiter: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextID: UInt64 = 0
+        var callbacks: [UInt64: @Sendable () -> Void] = [:]
     }
 
     private let state = Mutex(State())
@@ -16,32 +16,28 @@ final class ClientHangup: Sendable {
     var isGone: Bool { state.withLock { $0.gone } }
 
     func signal() {
-        let waiters = state.withLock { state in
+        let callbacks = state.withLock { state in
             state.gone = true
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer { state.callbacks = [:] }
+            return Array(state.callbacks.values)
         }
-        for waiter in waiters { waiter.resume() }
+        for callback in callbacks { callback() }
     }
 
-    /// Returns once the client has gone, or when the calling task is cancelled.
-    func wait() async {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
+    /// Runs `callback` when the client goes (at once if it has gone); returns the id that
+    /// `remove` takes.
+    func onHangup(_ callback: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, now) = state.withLock { state in
+            defer { state.nextID += 1 }
+            if !state.gone { state.callbacks[state.nextID] = callback }
+            return (state.nextID, state.gone)
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
-                    if state.gone || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        if now { callback() }
+        return id
+    }
+
+    func remove(_ id: UInt64) {
+        _ = state.withLock { $0.callbacks.removeValue(forKey: id) }
     }
 }
 
@@ -95,4 +91,12 @@ final class HangupWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
         registry.remove(context.channel)
         context.fireChannelInactive()
     }
+}
+
+/// Cancels the task of a request whose client hung up. The handle is removed from the hang-up
+/// before the task's call returns, so it never outlives the task it points to.
+struct CancelHandle: @unchecked Sendable {
+    let task: UnsafeCurrentTask?
+
+    func cancel() { task?.cancel() }
 }

@@ -14,17 +14,20 @@ struct InferenceRoutes: Sendable {
     let archive: ResponseArchive
     let readiness: @Sendable () -> Bool
 
-    static let inferencePaths = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/serving-endpoints/{name}/invocations"]
+    /// Routes whose body's `model` names the endpoint: OpenAI's, and the same under Databricks'
+    /// OpenAI-compatible base (`WorkspaceClient().serving_endpoints.get_open_ai_client()`,
+    /// litellm's `databricks/` provider).
+    static let modelRoutes: [(path: String, api: ClientAPI)] = ["/v1", "/serving-endpoints"].flatMap { base in
+        [("\(base)/chat/completions", ClientAPI.chat), ("\(base)/responses", .responses), ("\(base)/embeddings", .embeddings)]
+    }
+
+    static let inferencePaths = modelRoutes.map(\.path) + ["/serving-endpoints/{name}/invocations"]
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.post("/v1/chat/completions") { request, context in
-            await handle(request, api: .chat, pathEndpoint: nil, context: context)
-        }
-        router.post("/v1/responses") { request, context in
-            await handle(request, api: .responses, pathEndpoint: nil, context: context)
-        }
-        router.post("/v1/embeddings") { request, context in
-            await handle(request, api: .embeddings, pathEndpoint: nil, context: context)
+        for (path, api) in Self.modelRoutes {
+            router.post(RouterPath(path)) { request, context in
+                await handle(request, api: api, pathEndpoint: nil, context: context)
+            }
         }
         router.post("/serving-endpoints/{name}/invocations") { request, context in
             await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), context: context)
@@ -62,7 +65,7 @@ struct InferenceRoutes: Sendable {
         let limit = live.config.limits.maxRequestBytes
         let timeout = live.config.server.bodyTimeoutSeconds
         do {
-            body = try await BodyReader.collect(request.body, upTo: limit, timeoutSeconds: timeout)
+            body = try await BodyReader.collect(request.body, upTo: limit, timeoutSeconds: timeout, channel: context.channel)
         } catch {
             let rejection: GatewayError
             switch error {

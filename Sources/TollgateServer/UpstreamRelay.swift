@@ -108,19 +108,17 @@ struct UpstreamRelay: Sendable {
         var inStream: Bool
     }
 
-    /// Runs `operation` unless the client hangs up first; then the operation is cancelled.
-    private func unlessClientLeaves<Value: Sendable>(_ operation: @escaping @Sendable () async -> Value) async -> Raced<Value> {
+    /// Runs `operation` unless the client hangs up first: a hang-up cancels the request's own
+    /// task (so the upstream call stops), without a task of its own per request.
+    private func unlessClientLeaves<Value: Sendable>(_ operation: () async -> Value) async -> Raced<Value> {
         guard let hangup else { return .finished(await operation()) }
-        return await withTaskGroup(of: Raced<Value>.self) { group in
-            group.addTask { .finished(await operation()) }
-            group.addTask {
-                await hangup.wait()
-                return .clientLeft
-            }
-            let first = await group.next() ?? .clientLeft
-            group.cancelAll()
-            return first
+        let id = withUnsafeCurrentTask { task in
+            let handle = CancelHandle(task: task)
+            return hangup.onHangup { handle.cancel() }
         }
+        let value = await operation()
+        hangup.remove(id)
+        return hangup.isGone ? .clientLeft : .finished(value)
     }
 
     /// Records a request whose client hung up before the answer started (499, as nginx logs it).

@@ -7,12 +7,21 @@ struct AgentConversation: Sendable {
     private let tools: [JSONValue]
     private let maxSteps: Int
     private(set) var steps = 0
+    /// Names of the agent's own tools; any other tool the model calls is the client's.
+    let agentToolNames: Set<String>
 
     init(base: JSONObject, tools: [JSONValue], maxSteps: Int) {
         self.base = base
         self.messages = base["messages"]?.arrayValue ?? []
         self.tools = tools
         self.maxSteps = maxSteps
+        agentToolNames = Set(tools.compactMap { $0["function"]?["name"]?.stringValue })
+    }
+
+    /// Whether the agent runs these calls itself: all are its own tools and a model call
+    /// remains. Otherwise they go to the client, which runs its own tools (OpenAI's contract).
+    func runsItself(_ names: [String]) -> Bool {
+        canCallTools && !names.isEmpty && names.allSatisfy(agentToolNames.contains)
     }
 
     /// Whether the model may still get tool results back (a model call remains after this one).

@@ -28,7 +28,8 @@ struct AgentProvider: ChatProvider {
         while true {
             let (reply, completion) = try await call(target, body: conversation.nextRequest(stream: false), requestID: request.requestID, stream: false)
             guard let message = completion?["choices"]?[0]?["message"],
-                  let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty, conversation.canCallTools
+                  let calls = message["tool_calls"]?.arrayValue,
+                  conversation.runsItself(calls.map { $0["function"]?["name"]?.stringValue ?? "" })
             else { return reply }
             conversation.append(assistant: message)
             for toolCall in calls { conversation.append(toolResult: await runTool(toolCall), for: toolCall) }

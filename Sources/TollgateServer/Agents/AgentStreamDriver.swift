@@ -2,8 +2,10 @@ import TollgateCore
 import TollgateProviders
 
 /// Streams an agent's answer across its tool loop: text deltas of every model call go to the
-/// client as they arrive; tool-call deltas are gathered instead, the tools run, and the next
-/// model call's stream continues the same answer.
+/// client as they arrive; tool-call deltas are held until the model call ends. When they call
+/// only the agent's own tools, the tools run and the next model call's stream continues the same
+/// answer; otherwise (the client's own tools) the held chunks go to the client as they came,
+/// with their `finish_reason: tool_calls`, and the stream ends there for the client to run them.
 ///
 /// `@unchecked Sendable`: one driver serves one response stream, read by a single task.
 final class AgentStreamDriver: @unchecked Sendable {
@@ -15,6 +17,11 @@ final class AgentStreamDriver: @unchecked Sendable {
     private var toolCalls: [Int: (id: String, name: String, arguments: String)] = [:]
     private var stepText = ""
     private var firstStep = true
+    /// Tool-call chunks of the current model call, the finish chunk, and what came after it.
+    private var held: [UpstreamChunk] = []
+    private var holdingTail = false
+    /// Held chunks being handed to the client.
+    private var releasing: [UpstreamChunk] = []
 
     init(provider: AgentProvider, target: (any ChatProvider, String), conversation: AgentConversation, requestID: String) {
         self.provider = provider
@@ -32,20 +39,33 @@ final class AgentStreamDriver: @unchecked Sendable {
     }
 
     private func next() async throws(UpstreamError) -> UpstreamChunk? {
+        if !releasing.isEmpty { return releasing.removeFirst() }
         while let chunks = current {
             guard let chunk = try await chunks.next() else {
-                guard !toolCalls.isEmpty, conversation.canCallTools else {
-                    current = nil
-                    return nil
+                let names = toolCalls.sorted { $0.key < $1.key }.map(\.value.name)
+                if conversation.runsItself(names) {
+                    held = []
+                    holdingTail = false
+                    try await continueAfterTools()
+                    continue
                 }
-                try await continueAfterTools()
-                continue
+                current = nil
+                releasing = held
+                held = []
+                return releasing.isEmpty ? nil : releasing.removeFirst()
             }
             let content = ChatCompletionText.delta(ofChunk: chunk.json)
             stepText += content
             let gathered = gather(chunk.json)
-            if gathered, content.isEmpty { continue }
-            if ChatCompletionText.finishReason(of: chunk.json) == "tool_calls", conversation.canCallTools { continue }
+            if holdingTail || (gathered && content.isEmpty) {
+                held.append(chunk)
+                continue
+            }
+            if ChatCompletionText.finishReason(of: chunk.json) == "tool_calls" {
+                held.append(chunk)
+                holdingTail = true
+                continue
+            }
             if !firstStep, content.isEmpty, ChatCompletionText.finishReason(of: chunk.json) == nil, chunk.json["usage"]?.objectValue == nil {
                 continue
             }

@@ -8,18 +8,23 @@ struct ResponseRoutes: Sendable {
     let archive: ResponseArchive
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("/v1/responses/{id}") { _, context in
+        // Also under Databricks' OpenAI-compatible base, where its SDK's OpenAI client sends them.
+        for base in ["/v1/responses", "/serving-endpoints/responses"] { register(base, on: router) }
+    }
+
+    private func register(_ base: String, on router: Router<GatewayRequestContext>) {
+        router.get(RouterPath("\(base)/{id}")) { _, context in
             let stored = try await find(context)
             return json(stored.response)
         }
-        router.delete("/v1/responses/{id}") { _, context in
+        router.delete(RouterPath("\(base)/{id}")) { _, context in
             let id = Self.id(context)
             let deleted: Bool
             do { deleted = try await archive.delete(id) } catch { throw Self.storeFailed(error) }
             guard deleted else { throw Self.notFound(id) }
             return json(["id": .string(id), "object": "response", "deleted": true])
         }
-        router.get("/v1/responses/{id}/input_items") { request, context in
+        router.get(RouterPath("\(base)/{id}/input_items")) { request, context in
             let stored = try await find(context)
             return json(try Self.page(stored.inputItems, query: request.uri.queryParameters))
         }
