@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import TollgateCore
@@ -136,7 +137,9 @@ struct GatewayBuilder: Sendable {
     }
 
     private func client(_ model: ExternalModelConfig) -> (any ChatProvider)? {
-        guard let provider = config.provider(named: model.provider) else { return nil }
+        guard let provider = config.provider(for: model, environment: ProcessInfo.processInfo.environment) else { return nil }
+        var model = model
+        model.name = model.upstreamName
         return ProviderFactory.make(
             provider: provider, model: model, upstream: upstream,
             simulatorURL: provider.kind == .simulator && provider.baseURL == nil ? simulatorURL(provider.name) : nil

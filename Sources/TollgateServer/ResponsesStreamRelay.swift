@@ -24,10 +24,12 @@ struct ResponsesStreamRelay: Sendable {
         let chunks = self.chunks
         let inputEstimate = TokenEstimator.estimateInput(call.record.request)
         let returnTrace = call.returnTrace
+        let dataOnly = call.record.api == .invocations
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {
                 var builder = builder
-                await Self.relay(chunks, builder: &builder, to: &writer, ledger: ledger, inputEstimate: inputEstimate, returnTrace: returnTrace)
+                var sink = EventSink(writer: writer, dataOnly: dataOnly)
+                await Self.relay(chunks, builder: &builder, to: &sink, ledger: ledger, inputEstimate: inputEstimate, returnTrace: returnTrace)
             } onCancel: {
                 ledger.finish(.clientCancelled)
             }
@@ -38,12 +40,12 @@ struct ResponsesStreamRelay: Sendable {
     /// Writes events; returns false when the client has gone. `contentDelta` is the text these
     /// events add, noted with the first of them that carries text.
     private static func send(
-        _ events: [ServerSentEvent], contentDelta: String = "", to writer: inout any ResponseBodyWriter, ledger: StreamLedger
+        _ events: [ServerSentEvent], contentDelta: String = "", to sink: inout EventSink, ledger: StreamLedger
     ) async -> Bool {
         var pending = contentDelta
         for event in events {
             do {
-                try await writer.write(ByteBuffer(string: event.encoded))
+                try await sink.writer.write(ByteBuffer(string: sink.dataOnly ? event.dataOnlyEncoded : event.encoded))
             } catch {
                 return false
             }
@@ -55,7 +57,7 @@ struct ResponsesStreamRelay: Sendable {
     }
 
     private static func relay(
-        _ chunks: UpstreamChunkStream, builder: inout ResponsesStreamBuilder, to writer: inout any ResponseBodyWriter,
+        _ chunks: UpstreamChunkStream, builder: inout ResponsesStreamBuilder, to writer: inout EventSink,
         ledger: StreamLedger, inputEstimate: Int, returnTrace: Bool
     ) async {
         guard await send(builder.start(), to: &writer, ledger: ledger) else { return ledger.finish(.clientCancelled) }
@@ -87,6 +89,12 @@ struct ResponsesStreamRelay: Sendable {
             let sent = await send(builder.fail(GatewayError(error).envelope), to: &writer, ledger: ledger)
             ledger.finish(sent ? (error.code == .timeout ? .timeout : .upstreamError) : .clientCancelled)
         }
-        try? await writer.finish(nil)
+        try? await writer.writer.finish(nil)
     }
+}
+
+/// Where a Responses stream's events go: the response body, with or without `event:` names.
+struct EventSink {
+    var writer: any ResponseBodyWriter
+    let dataOnly: Bool
 }

@@ -105,8 +105,10 @@ struct LifecycleTests {
         #expect(after["config"]?["served_entities"]?[1]?["state"]?["deployment"]?.stringValue == "DEPLOYMENT_READY")
 
         let gatewaySettings = try await admin(gateway, .PUT, "/faq/ai-gateway", body: #"{"usage_tracking_config":{"enabled":false}}"#)
-        #expect(gatewaySettings.json?["ai_gateway"]?["usage_tracking_config"]?["enabled"]?.boolValue == false)
-        #expect(gatewaySettings.json?["config"]?["config_version"]?.intValue == 3)
+        // Answered as Databricks' PutAiGatewayResponse: the gateway configuration itself.
+        #expect(gatewaySettings.json?["usage_tracking_config"]?["enabled"]?.boolValue == false)
+        #expect(gatewaySettings.json?["inference_table_config"]?["enabled"]?.boolValue == true)
+        #expect(try await settled(gateway, "faq")["config"]?["config_version"]?.intValue == 3)
 
         #expect(try await admin(gateway, .DELETE, "/faq").status == 200)
         #expect(try await admin(gateway, .GET, "/faq").json?["error_code"]?.stringValue == "RESOURCE_DOES_NOT_EXIST")

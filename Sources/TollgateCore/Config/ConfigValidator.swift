@@ -219,9 +219,10 @@ public struct ConfigValidator: Sendable {
                 issues.append(ConfigIssue(path: "\(entityPath)", message: "needs an external_model, an agent or a local_model"))
                 continue
             }
-            if !providers.contains(model.provider) {
+            if !providers.contains(model.provider) && model.inlineProvider == nil {
                 issues.append(ConfigIssue(path: "\(entityPath).external_model.provider", message: "unknown provider \"\(model.provider)\""))
             }
+            issues += model.inlineIssues.map { ConfigIssue(path: "\(entityPath).external_model.\($0.path)", message: $0.message) }
             if model.name.isEmpty {
                 issues.append(ConfigIssue(path: "\(entityPath).external_model.name", message: "must not be empty"))
             }

@@ -56,6 +56,22 @@ public struct EndpointCoreConfig: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case servedEntities = "served_entities"
         case trafficConfig = "traffic_config"
+        case name
+    }
+
+    /// The databricks-sdk's `EndpointCoreConfigInput` repeats the endpoint's `name` here: read
+    /// and dropped (the endpoint's own name is the one that counts).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        servedEntities = try c.decode([ServedEntityConfig].self, forKey: .servedEntities)
+        trafficConfig = try c.decodeIfPresent(TrafficConfig.self, forKey: .trafficConfig)
+        _ = try c.decodeIfPresent(String.self, forKey: .name)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(servedEntities, forKey: .servedEntities)
+        try c.encodeIfPresent(trafficConfig, forKey: .trafficConfig)
     }
 }
 
@@ -99,19 +115,36 @@ public struct ServedEntityConfig: Sendable, Equatable, Codable {
     public var servedEntityID: String { "\(name)/\(entityVersion ?? "1")" }
 }
 
-/// `external_model` — a model of a configured provider.
+/// `external_model` — a model of a configured provider, or, in Databricks' own shape, of a
+/// provider described inline (`provider: openai` with `openai_config`, `provider: anthropic`
+/// with `anthropic_config`).
 public struct ExternalModelConfig: Sendable, Equatable, Codable {
-    /// Name of an entry of `providers`.
+    /// Name of an entry of `providers`, or Databricks' provider name with its inline config.
     public var provider: String
     /// Model name sent upstream (the deployment name for azure-openai).
     public var name: String
     /// Databricks task label, informational (`llm/v1/chat`).
     public var task: String?
+    /// Databricks' `openai_config` (OpenAI, or Azure OpenAI with `openai_api_type: azure`).
+    public var openaiConfig: OpenAIProviderSettings?
+    /// Databricks' `anthropic_config`.
+    public var anthropicConfig: AnthropicProviderSettings?
 
-    public init(provider: String, name: String, task: String? = nil) {
+    public init(
+        provider: String, name: String, task: String? = nil, openaiConfig: OpenAIProviderSettings? = nil,
+        anthropicConfig: AnthropicProviderSettings? = nil
+    ) {
         self.provider = provider
         self.name = name
         self.task = task
+        self.openaiConfig = openaiConfig
+        self.anthropicConfig = anthropicConfig
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, name, task
+        case openaiConfig = "openai_config"
+        case anthropicConfig = "anthropic_config"
     }
 }
 
@@ -134,7 +167,28 @@ public struct TrafficRoute: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case servedEntityName = "served_entity_name"
+        case servedModelName = "served_model_name"
         case trafficPercentage = "traffic_percentage"
+    }
+
+    /// Databricks names the route's entity `served_entity_name`, or `served_model_name` in its
+    /// older API; either is accepted, and `served_entity_name` is written.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let entity = try c.decodeIfPresent(String.self, forKey: .servedEntityName)
+        let model = try c.decodeIfPresent(String.self, forKey: .servedModelName)
+        guard let name = entity ?? model else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.servedEntityName, .init(codingPath: c.codingPath, debugDescription: "served_entity_name (or served_model_name) is required"))
+        }
+        servedEntityName = name
+        trafficPercentage = try c.decode(Int.self, forKey: .trafficPercentage)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(servedEntityName, forKey: .servedEntityName)
+        try c.encode(trafficPercentage, forKey: .trafficPercentage)
     }
 }
 

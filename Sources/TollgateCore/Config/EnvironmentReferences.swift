@@ -35,6 +35,6 @@ public enum EnvironmentReferences {
     /// secrets it usually carries are neither stored with the endpoint nor returned by the
     /// admin API.
     public static func isDeferred(path: String) -> Bool {
-        path.contains(".mcp.env.")
+        path.contains(".mcp.env.") || path.hasSuffix(".openai_config.openai_api_key") || path.hasSuffix(".anthropic_config.anthropic_api_key")
     }
 }

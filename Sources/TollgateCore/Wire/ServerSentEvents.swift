@@ -9,9 +9,16 @@ public struct ServerSentEvent: Sendable, Equatable {
     }
 
     /// The event framed for the wire: `event: …\ndata: …\n\n`.
-    public var encoded: String {
+    public var encoded: String { encoded(withName: true) }
+
+    /// `data:` lines only, the type staying inside the payload: what Databricks' invocations
+    /// stream sends and `mlflow.deployments`' `predict_stream` reads (any other field is an error
+    /// there).
+    public var dataOnlyEncoded: String { encoded(withName: false) }
+
+    private func encoded(withName: Bool) -> String {
         var out = ""
-        if let event { out += "event: \(event)\n" }
+        if withName, let event { out += "event: \(event)\n" }
         for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
             out += "data: \(line)\n"
         }

@@ -55,7 +55,9 @@ struct AdminRoutes: Sendable {
         }
         group.put("{name}/ai-gateway") { request, context in
             let settings = try await Self.decode(AIGatewayConfig.self, from: request)
-            return Self.answer(render(try await manager.updateAIGateway(try Self.name(context), settings)))
+            // Databricks answers the gateway configuration itself (`PutAiGatewayResponse`).
+            let updated = try await manager.updateAIGateway(try Self.name(context), settings)
+            return Self.answer(JSONValue.encoded(updated.definition.aiGateway))
         }
         group.post("{name}/deploy") { request, context in
             let body = try await Self.decode(DeployRequest.self, from: request)
