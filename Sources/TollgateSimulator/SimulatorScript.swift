@@ -17,6 +17,10 @@ public struct SimulatorScript: Sendable {
     public let created: Int
     /// A call of one of the offered tools, when the prompt names it: `(name, arguments JSON)`.
     public let toolCall: (name: String, arguments: String)?
+    /// `n`: how many (identical) choices to answer.
+    public let choiceCount: Int
+    /// `top_logprobs` when `logprobs` is on, else nil.
+    public let topLogprobs: Int?
 
     /// The scenarios used when a simulator's config does not turn them off: the five probe
     /// prompts of PRODUCT.md and explicit `sim:` triggers.
@@ -60,7 +64,12 @@ public struct SimulatorScript: Sendable {
         if toolCall != nil {
             words = []
             finish = "tool_calls"
+        } else if outcome != .streamCut, let json = SimulatedStructure.answer(format: request["response_format"], text: words.joined()) {
+            words = SimulatedStructure.pieces(json)
+            finish = "stop"
         }
+        choiceCount = min(max(request["n"]?.intValue ?? 1, 1), 8)
+        topLogprobs = request["logprobs"]?.boolValue == true ? min(max(request["top_logprobs"]?.intValue ?? 0, 0), 20) : nil
         self.words = words
         finishReason = finish
     }
@@ -79,7 +88,7 @@ public struct SimulatorScript: Sendable {
         return messages.last { $0["role"]?.stringValue == "user" }.map { TracePreview.text(of: $0["content"]) } ?? ""
     }
 
-    public var completionTokens: Int { toolCall == nil ? words.count : max(1, toolCall!.arguments.count / 4) }
+    public var completionTokens: Int { choiceCount * (toolCall == nil ? words.count : max(1, toolCall!.arguments.count / 4)) }
     var toolCallID: String { "call_" + id.suffix(12) }
     public var text: String { words.joined() }
 
@@ -99,14 +108,17 @@ public struct SimulatorScript: Sendable {
         if let toolCall {
             message = ["role": "assistant", "content": nil, "refusal": nil, "tool_calls": [SimulatedTools.json(toolCall, id: toolCallID, withArguments: true)]]
         }
-        let choice: JSONValue = [
-            "index": 0, "finish_reason": .string(finishReason), "logprobs": nil, "message": message,
-            "content_filter_results": AzureFilters.completion(violence: filtered),
-        ]
+        let choices: [JSONValue] = (0..<choiceCount).map { index in
+            [
+                "index": .int(index), "finish_reason": .string(finishReason), "message": message,
+                "logprobs": topLogprobs.map { SimulatedStructure.logprobs(words, top: $0) } ?? .null,
+                "content_filter_results": AzureFilters.completion(violence: filtered),
+            ]
+        }
         return [
             "id": .string(id), "object": "chat.completion", "created": .int(created), "model": .string(model),
             "system_fingerprint": "fp_tollgate_sim", "prompt_filter_results": AzureFilters.promptResults(),
-            "choices": [choice], "usage": usage,
+            "choices": .array(choices), "usage": usage,
         ]
     }
 
@@ -137,7 +149,12 @@ public struct SimulatorScript: Sendable {
             chunk(delta: ["role": "assistant", "content": ""], finish: nil, filters: nil),
         ]
         for word in words {
-            chunks.append(chunk(delta: ["content": .string(word)], finish: nil, filters: AzureFilters.completion(violence: false)))
+            for index in 0..<choiceCount {
+                chunks.append(chunk(
+                    delta: ["content": .string(word)], finish: nil, filters: AzureFilters.completion(violence: false), index: index,
+                    logprobs: topLogprobs.map { SimulatedStructure.logprobs([word], top: $0) }
+                ))
+            }
         }
         if let toolCall {
             var opening = SimulatedTools.json(toolCall, id: toolCallID, withArguments: false)
@@ -146,15 +163,17 @@ public struct SimulatorScript: Sendable {
             chunks.append(chunk(delta: ["tool_calls": [["index": 0, "function": ["arguments": .string(toolCall.arguments)]]]], finish: nil, filters: nil))
         }
         let cut = finishReason == "content_filter"
-        chunks.append(chunk(delta: [:], finish: finishReason, filters: cut ? AzureFilters.completion(violence: true) : Optional<JSONValue>.none))
+        for index in 0..<choiceCount {
+            chunks.append(chunk(delta: [:], finish: finishReason, filters: cut ? AzureFilters.completion(violence: true) : Optional<JSONValue>.none, index: index))
+        }
         if includeUsage {
             chunks.append(["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model), "choices": [], "usage": usage])
         }
         return chunks
     }
 
-    private func chunk(delta: JSONValue, finish: String?, filters: JSONValue?) -> JSONValue {
-        var choice: JSONObject = ["index": 0, "delta": delta, "finish_reason": .optionalString(finish), "logprobs": nil]
+    private func chunk(delta: JSONValue, finish: String?, filters: JSONValue?, index: Int = 0, logprobs: JSONValue? = nil) -> JSONValue {
+        var choice: JSONObject = ["index": .int(index), "delta": delta, "finish_reason": .optionalString(finish), "logprobs": logprobs ?? .null]
         if let filters { choice["content_filter_results"] = filters }
         var object: JSONObject = ["id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model)]
         object["system_fingerprint"] = "fp_tollgate_sim"
