@@ -11,8 +11,10 @@ plain OpenAI-style completions, completions cut by the content filter, 400 `cont
 errors with `innererror.content_filter_result` (streamed and not), Azure chat streams with an
 annotation-only first chunk and a usage chunk (or without usage), streams cut with
 `finish_reason: content_filter`, llama.cpp streams without usage, cancelled and timed-out
-streams, Responses objects of agents with an embedded `databricks_output.trace` (answered, or
-a caught provider error kept as a Python repr in the CHAT_MODEL span's `exception` event),
+streams, Responses objects of agents with an embedded `databricks_output.trace` (answered;
+answered without `model`, which the CHAT_MODEL span's full chat completion still names; or a
+caught provider error kept as a Python repr in the CHAT_MODEL span's `exception` event, plain
+or wrapped as Databricks does: `{'error_code': 'BAD_REQUEST', 'message': '{"external_model_error": …}'}`),
 Responses streams, 429/500/502/guardrail errors, rows whose response was not logged, and a
 few corrupt responses.
 
@@ -79,8 +81,10 @@ SHAPES = [
     ("stream_cut", 30),
     ("stream_cancelled", 20),
     ("stream_timeout", 5),
-    ("agent_ok", 80),
-    ("agent_caught", 30),
+    ("agent_ok", 60),
+    ("agent_caught", 20),
+    ("agent_caught_wrapped", 10),
+    ("agent_unlabelled", 20),
     ("responses_stream", 30),
     ("http_error", 30),
     ("guardrail", 10),
@@ -368,7 +372,7 @@ class Generator:
             "events": events or [],
         }
 
-    def agent_response(self, agent, model, answer, prompt_tokens, caught_fired=None, usage_in_response=True):
+    def agent_response(self, agent, model, answer, prompt_tokens, caught_fired=None, usage_in_response=True, wrapped=False, labelled=True):
         rng = self.rng
         trace_id = "tr-%032x" % rng.getrandbits(128)
         start = (self.base_epoch + rng.randrange(2592000)) * 1_000_000_000
@@ -376,6 +380,10 @@ class Generator:
         spans = [self.span(trace_id, "predict", "AGENT", start, outputs=dumps({"output_text": answer[:200]}))]
         if caught_fired:
             err = self.content_filter_error(caught_fired)
+            if wrapped:
+                # Databricks' envelope around the provider's error: a JSON string in a dict repr.
+                err["error"]["message"] = "The response was filtered due to the prompt triggering Azure OpenAI content management policy."
+                err = {"error_code": "BAD_REQUEST", "message": dumps({"external_model_provider": "openai", "external_model_error": err})}
             message = "Error code: 400 - %r" % (err,)
             spans.append(self.span(trace_id, "Completions", "CHAT_MODEL", start + 1000, ok=False, events=[{
                 "name": "exception", "timestamp": start + 2000,
@@ -409,6 +417,8 @@ class Generator:
         if usage_in_response and not caught_fired:
             body["usage"] = {"input_tokens": prompt_tokens, "output_tokens": out_tokens, "total_tokens": prompt_tokens + out_tokens,
                              "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
+        if not labelled:
+            del body["model"]  # the CHAT_MODEL span's outputs still name it
         body["databricks_output"] = {"trace": trace}
         return body, trace_id
 
@@ -457,7 +467,7 @@ class Generator:
         duration = rng.randint(250, 9000)
         usage = None  # (input, output, source)
 
-        if shape in ("agent_ok", "agent_caught", "responses_stream"):
+        if shape in ("agent_ok", "agent_caught", "agent_caught_wrapped", "agent_unlabelled", "responses_stream"):
             endpoint, entity, model = rng.choice(AGENT_ENDPOINTS)
             api = rng.choice(("responses", "responses", "invocations"))
 
@@ -525,11 +535,17 @@ class Generator:
             body, trace_id = self.agent_response(endpoint, "gpt-4o-2024-11-20", answer, prompt_tokens, usage_in_response=rng.random() < 0.7)
             response = dumps(body)
             usage = (prompt_tokens, max(1, len(answer) // 4), "reported")
-        elif shape == "agent_caught":
+        elif shape == "agent_unlabelled":
+            answer = self.text(120, 550)
+            body, trace_id = self.agent_response(endpoint, "gpt-4o-2024-11-20", answer, prompt_tokens, labelled=False)
+            response = dumps(body)
+            usage = (prompt_tokens, max(1, len(answer) // 4), "reported")
+        elif shape in ("agent_caught", "agent_caught_wrapped"):
             answer = rng.choice(("I'm sorry, I can't help with that request.", "Sorry, I can't help with that.",
                                  "I can't assist with this request. If you need help with your account, please rephrase your question."))
             body, trace_id = self.agent_response(endpoint, "gpt-4o-2024-11-20", answer, prompt_tokens,
-                                                 caught_fired=rng.choice(("violence", "hate", "self_harm", "jailbreak")))
+                                                 caught_fired=rng.choice(("violence", "hate", "self_harm", "jailbreak")),
+                                                 wrapped=shape == "agent_caught_wrapped")
             response = dumps(body)
             usage = (prompt_tokens, 0, "reported")
         elif shape == "responses_stream":

@@ -48,8 +48,16 @@ CREATE OR REPLACE TEMP MACRO braced(msg) AS
 
 -- The JSON object inside an exception message: the whole message, its braced part, or that
 -- part as a Python dict repr.
+-- Databricks wraps an external model's error as `{'error_code': 'BAD_REQUEST', 'message':
+-- '{"external_model_provider": …, "external_model_error": {"error": {…}}}'}`: the provider's
+-- error is what counts.
+CREATE OR REPLACE TEMP MACRO wrapped_provider_error(msg) AS
+    regexp_extract(msg, '''message'': ''(\{.*"external_model_error".*\})''', 1);
+
 CREATE OR REPLACE TEMP MACRO embedded_json(msg) AS
     CASE
+        WHEN wrapped_provider_error(msg) <> '' AND json_valid(wrapped_provider_error(msg))
+            THEN json_extract(wrapped_provider_error(msg), '$.external_model_error')::VARCHAR
         WHEN starts_with(msg, '{') AND json_valid(msg) THEN msg
         WHEN instr(msg, '{') > 0 AND instr(msg, '}') > 0 THEN
             CASE WHEN json_valid(braced(msg)) THEN braced(msg) ELSE py_to_json(braced(msg)) END
@@ -208,7 +216,8 @@ trace_facts AS (
         -- outputs of traced model calls, parsed (their filter annotations are read below)
         list_transform(model_spans, lambda s:
             CASE WHEN json_valid(s.attributes."mlflow.spanOutputs") THEN json_transform(s.attributes."mlflow.spanOutputs", '{
-                "choices": [{"content_filter_results": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))", "content_filter_result": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))"}],
+                "model": "VARCHAR",
+                "choices": [{"finish_reason": "VARCHAR", "content_filter_results": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))", "content_filter_result": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))"}],
                 "prompt_filter_results": [{"content_filter_results": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))", "content_filter_result": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))"}],
                 "prompt_annotations": [{"content_filter_results": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))", "content_filter_result": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))"}],
                 "error": {"innererror": {"content_filter_result": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))", "content_filter_results": "MAP(VARCHAR, STRUCT(filtered BOOLEAN, severity VARCHAR, detected BOOLEAN))"}},
@@ -265,8 +274,10 @@ resolved AS (
 SELECT
     request_id, source_rowid, request_time, coalesce(request_date, left(request_time, 10)) AS request_date, endpoint_name,
     served_entity_name, requester, client_request_id, api, stream, status_code, stream_end, execution_duration_ms,
-    time_to_first_token_ms, coalesce(trace_id, embedded_trace_id) AS trace_id, response_shape, model, text AS response_text,
-    finish_reason,
+    time_to_first_token_ms, coalesce(trace_id, embedded_trace_id) AS trace_id, response_shape,
+    -- a Responses object may lack them: the model calls' outputs have them, the last call's being the answer's
+    coalesce(model, last_nn(list_transform(output_docs, lambda o: o.model))) AS model, text AS response_text,
+    coalesce(finish_reason, last_nn(list_transform(output_docs, lambda o: first_nn(list_transform(o.choices, lambda ch: ch.finish_reason))))) AS finish_reason,
     first_nn(list_transform(errors, lambda e: e.type)) AS error_type,
     first_nn(list_transform(errors, lambda e: e.code)) AS error_code,
     first_nn(list_transform(errors, lambda e: e.message)) AS error_message,
