@@ -167,6 +167,14 @@ struct UnknownKeyTests {
         ])
     }
 
+    @Test func notEnforcedKeysPassOnlyWhenTheyAskForNothing() throws {
+        let empty = #"{"rate_limits":[],"guardrails":null,"usage_tracking_config":{"enabled":true}}"#
+        #expect(throws: Never.self) { try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(empty.utf8)) }
+        let limit = #"{"rate_limits":[{"calls":1,"renewal_period":"minute"}]}"#
+        let error = try #require(throws: ConfigError.self) { try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(limit.utf8)) }
+        #expect(error.issues.map(\.path) == ["rate_limits"])
+    }
+
     @Test func adminBodiesAreCheckedTheSameWay() throws {
         let body = #"{"name":"e","config":{"served_entities":[{"name":"a","external_model":{"provider":"p","name":"m","tasks":"x"}}]}}"#
         let error = try #require(throws: ConfigError.self) { try StrictDecoding.decodeJSON(EndpointConfig.self, from: Data(body.utf8)) }

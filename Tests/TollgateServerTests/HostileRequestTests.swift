@@ -105,6 +105,10 @@ struct HostileRequestTests {
         let refused = try await create("with-tools", entity: tools)
         #expect(refused.status == 403)
         #expect(refused.json?["error_code"]?.stringValue == "PERMISSION_DENIED")
+        // A local model's own command is a command on the host too; its default command is not.
+        let command = #"{"name":"m","local_model":{"model_path":"/x.gguf","command":["sh","-c","id"]}}"#
+        #expect(try await create("with-command", entity: command).json?["error_code"]?.stringValue == "PERMISSION_DENIED")
+        #expect(try await create("default-command", entity: #"{"name":"m","scale_to_zero_enabled":true,"local_model":{"model_path":"/x.gguf"}}"#).status == 200)
         try await gateway.stop()
     }
 

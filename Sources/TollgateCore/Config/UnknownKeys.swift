@@ -110,7 +110,15 @@ struct KeyTrackingDecoder: Decoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         let container = try base.container(keyedBy: type)
         if let raw = try? base.container(keyedBy: AnyCodingKey.self) {
-            tracker.note(keys: raw.allKeys.map(\.stringValue), at: codingPath)
+            // A not-enforced key that asks for nothing (`rate_limits: []`, `guardrails: null`, as
+            // SDKs send them) is no promise of a limit: it passes.
+            let keys = raw.allKeys.filter { key in
+                guard KeyTracker.notEnforced.contains(key.stringValue) else { return true }
+                if (try? raw.decodeNil(forKey: key)) == true { return false }
+                if let list = try? raw.nestedUnkeyedContainer(forKey: key), list.count == 0 { return false }
+                return true
+            }
+            tracker.note(keys: keys.map(\.stringValue), at: codingPath)
         }
         return KeyedDecodingContainer(TrackingKeyedContainer(base: container, tracker: tracker))
     }

@@ -151,11 +151,20 @@ struct AdminRoutes: Sendable {
 
     /// Agent tool servers run commands on this host: defined in the config file only, unless
     /// `server.allow_admin_tool_commands` is set.
+    /// Commands run on the gateway's host: agent tool servers, and a local model's own server
+    /// command (the default llama.cpp command is allowed).
     func checkToolCommands(_ entities: [ServedEntityConfig]) throws(GatewayError) {
-        guard !allowToolCommands, let entity = entities.first(where: { !($0.agent?.tools.isEmpty ?? true) }) else { return }
-        throw GatewayError(
-            code: .permissionDenied, status: 403,
-            message: "Served entity `\(entity.name)` defines agent tool servers (commands run on the gateway's host); define them in the configuration file, or set server.allow_admin_tool_commands: true.")
+        guard !allowToolCommands else { return }
+        if let entity = entities.first(where: { !($0.agent?.tools.isEmpty ?? true) }) {
+            throw GatewayError(
+                code: .permissionDenied, status: 403,
+                message: "Served entity `\(entity.name)` defines agent tool servers (commands run on the gateway's host); define them in the configuration file, or set server.allow_admin_tool_commands: true.")
+        }
+        if let entity = entities.first(where: { $0.localModel.map { $0.command != LocalModelConfig.defaultCommand } ?? false }) {
+            throw GatewayError(
+                code: .permissionDenied, status: 403,
+                message: "Served entity `\(entity.name)` sets its local model's command (it runs on the gateway's host); define it in the configuration file, or set server.allow_admin_tool_commands: true.")
+        }
     }
 
     static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
