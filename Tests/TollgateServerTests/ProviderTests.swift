@@ -17,6 +17,12 @@ enum FakeUpstream {
             else { return json(401, #"{"error":{"message":"bad azure request","type":"invalid_request_error","code":"401"}}"#) }
             return json(200, #"{"id":"c1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"azure says hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}"#)
         }
+        router.post("/openai/deployments/{deployment}/embeddings") { request, context -> Response in
+            guard request.headers[HTTPField.Name("api-key")!] == "azure-key", request.uri.queryParameters.get("api-version") == "2024-10-21",
+                  context.parameters.get("deployment") == "gpt-4o-deploy"
+            else { return json(401, #"{"error":{"message":"bad azure request","type":"invalid_request_error","code":"401"}}"#) }
+            return json(200, #"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.6,0.8]}],"model":"ada","usage":{"prompt_tokens":3,"total_tokens":3}}"#)
+        }
         router.post("/v1/chat/completions") { _, _ -> Response in
             json(200, #"{"id":"c2","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"cached"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"prompt_tokens_details":{"cached_tokens":400}}}"#)
         }
@@ -89,6 +95,15 @@ struct ProviderTests {
         let answer = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hi", endpoint: "az"))
         #expect(answer.status == 200)
         #expect(ChatCompletionText.text(ofCompletion: try #require(answer.json)) == "azure says hi")
+        // Embeddings go to the deployment's embeddings path, with the same version and key.
+        let embedded = try await gateway.post("/v1/embeddings", body: #"{"model":"az","input":"vector"}"#)
+        #expect(embedded.status == 200)
+        #expect(embedded.json?["data"]?[0]?["embedding"]?[1]?.doubleValue == 0.8)
+        let usage = try #require(try await gateway.rows(for: embedded.requestID).usage)
+        #expect(usage["input_token_count"] as Int? == 3)
+        #expect(usage["output_token_count"] as Int? == 0)
+        // Anthropic has no embeddings API: refused before any call.
+        #expect(try await gateway.post("/v1/embeddings", body: #"{"model":"claude","input":"x"}"#).status == 400)
         try await gateway.stop()
         upstream.task.cancel()
     }
