@@ -15,13 +15,14 @@ final class ClientHangup: Sendable {
 
     var isGone: Bool { state.withLock { $0.gone } }
 
+    /// Marks the client gone and runs the callbacks, under the lock: `remove` waits for a
+    /// callback in progress, so none runs after its request has moved on.
     func signal() {
-        let callbacks = state.withLock { state in
+        state.withLock { state in
             state.gone = true
-            defer { state.callbacks = [:] }
-            return Array(state.callbacks.values)
+            for callback in state.callbacks.values { callback() }
+            state.callbacks = [:]
         }
-        for callback in callbacks { callback() }
     }
 
     /// Runs `callback` when the client goes (at once if it has gone); returns the id that
