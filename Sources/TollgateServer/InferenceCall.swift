@@ -17,7 +17,7 @@ struct InferenceCall: Sendable {
     let endpoint: EndpointRuntime
     let entity: EntityRuntime
     let output: OutputFormat
-    var upstreamBody: ByteBuffer
+    let upstreamBody: ByteBuffer
     /// Set when a Responses request is stored (`store` is not false).
     var keeping: ResponseKeeping?
     /// `databricks_options.return_trace`: the response carries `databricks_output.trace`.

@@ -83,12 +83,9 @@ struct InferenceRoutes: Sendable {
             if rejection.status == 408 { response.headers[.connection] = "close" }
             return response
         }
-        var call: InferenceCall
+        let call: InferenceCall
         do {
-            call = try RequestIntake(live: live).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
-            if api == .responses, case .responses(let request) = call.output {
-                call = try await ResponsesContinuation(archive: archive).prepare(call, request: request)
-            }
+            call = try await RequestIntake(live: live, archive: archive).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
         } catch {
             if record.stream { record.streamEnd = .upstreamError }
             logger.debug("request refused", metadata: [
@@ -130,7 +127,8 @@ struct InferenceRoutes: Sendable {
         var problems: [String] = []
         if !readiness() { problems.append("the embedded simulator is not listening yet") }
         let counters = writer.statistics
-        if let failure = writer.failure {
+        let failure = writer.failure
+        if let failure {
             let since = failure.since.formatted(.iso8601)
             problems.append("store writes failing since \(since): \(failure.reason)")
         } else if !(await store.isReachable()) {
@@ -139,7 +137,7 @@ struct InferenceRoutes: Sendable {
         var body: JSONObject = ["status": problems.isEmpty ? "ok" : "unavailable"]
         if !problems.isEmpty { body["reason"] = .string(problems.joined(separator: "; ")) }
         body["store"] = [
-            "writes": writer.failure == nil ? "ok" : "failing", "spilled_records": .int(counters.spilled),
+            "writes": failure == nil ? "ok" : "failing", "spilled_records": .int(counters.spilled),
             "restored_records": .int(counters.restored), "lost_records": .int(counters.lost),
         ]
         let status = problems.isEmpty ? 200 : 503

@@ -7,10 +7,12 @@ import TollgateCore
 /// `GatewayError`, and `record` always holds what is known so far for the row.
 struct RequestIntake: Sendable {
     let live: LiveEndpoints
+    /// Stored Responses, for `previous_response_id` and `store`.
+    let archive: ResponseArchive
 
     func accept(
         body: ByteBuffer, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
-    ) throws(GatewayError) -> InferenceCall {
+    ) async throws(GatewayError) -> InferenceCall {
         let bytes = Array(body.readableBytesView)
         record.request = String(decoding: bytes, as: UTF8.self)
         switch api {
@@ -20,7 +22,7 @@ struct RequestIntake: Sendable {
             return try acceptEmbeddings(bytes, record: &record)
         case .responses, .invocations:
             let scanned = try Self.scan(bytes, parseAll: true)
-            return try acceptObject(scanned, api: api, pathEndpoint: pathEndpoint, record: &record)
+            return try await acceptObject(scanned, api: api, pathEndpoint: pathEndpoint, record: &record)
         }
     }
 
@@ -98,7 +100,7 @@ struct RequestIntake: Sendable {
     /// Responses requests and Databricks invocations (`messages` → chat, `input` → Responses).
     private func acceptObject(
         _ body: RequestMembers, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
-    ) throws(GatewayError) -> InferenceCall {
+    ) async throws(GatewayError) -> InferenceCall {
         let object = body.values
         if case .bool(let stream)? = object["stream"] { record.stream = stream }
         if api == .invocations {
@@ -118,12 +120,18 @@ struct RequestIntake: Sendable {
         for field in DatabricksFields.all { request[field] = nil }
         let output: OutputFormat
         let upstream: JSONObject
+        var keeping: ResponseKeeping?
         if asResponses {
+            // The OpenAI route stores its answers and continues stored conversations.
+            let continuation = api == .responses ? try await ResponsesContinuation(archive: archive).resolve(request) : nil
+            let context = continuation?.previousContext ?? []
+            let sent = context.isEmpty ? request : ResponsesContext.continuing(request, after: context, responseID: record.requestID)
             do {
-                upstream = try ResponsesTranslation.chatRequest(fromResponses: request, upstreamModel: entity.upstreamModel)
+                upstream = try ResponsesTranslation.chatRequest(fromResponses: sent, upstreamModel: entity.upstreamModel)
             } catch {
                 throw GatewayError(error)
             }
+            keeping = continuation?.keeping
             output = .responses(request: request)
         } else {
             request["model"] = .string(entity.upstreamModel)
@@ -136,6 +144,7 @@ struct RequestIntake: Sendable {
             tracing: live.config.tracing.enabled
         )
         call.returnTrace = object["databricks_options"]?["return_trace"]?.boolValue ?? false
+        call.keeping = keeping
         return call
     }
 

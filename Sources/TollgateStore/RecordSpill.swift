@@ -35,12 +35,6 @@ public final class RecordSpill: @unchecked Sendable {
         }
     }
 
-    /// Records held in the spill file.
-    public func recordCount() throws -> Int {
-        guard exists else { return 0 }
-        return try open().read { db in try Self.recordCount(db, schema: "main") }
-    }
-
     /// Copies every spilled row into the store (rows already there are kept as they are) and
     /// removes the spill file. Returns the number of records restored.
     public func restore(into store: SQLiteStore) async throws(StoreError) -> Int {
@@ -56,7 +50,7 @@ public final class RecordSpill: @unchecked Sendable {
                 defer { try? db.execute(sql: "DETACH DATABASE spill") }
                 var count = 0
                 try db.inTransaction(.immediate) {
-                    count = try Self.recordCount(db, schema: "spill")
+                    count = try Self.spilledRecords(db)
                     for table in Self.tables {
                         let columns = try Row.fetchAll(db, sql: "PRAGMA spill.table_info(\(table))").map { "\"\($0["name"] as String)\"" }
                         let list = columns.joined(separator: ", ")
@@ -73,10 +67,11 @@ public final class RecordSpill: @unchecked Sendable {
         return restored
     }
 
-    private static func recordCount(_ db: Database, schema: String) throws -> Int {
+    /// Requests with a row in the attached spill file.
+    private static func spilledRecords(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: """
-            SELECT count(*) FROM (SELECT request_id FROM \(schema).inference_table UNION SELECT request_id FROM \(schema).endpoint_usage
-            UNION SELECT request_id FROM \(schema).traces)
+            SELECT count(*) FROM (SELECT request_id FROM spill.inference_table UNION SELECT request_id FROM spill.endpoint_usage
+            UNION SELECT request_id FROM spill.traces)
             """) ?? 0
     }
 

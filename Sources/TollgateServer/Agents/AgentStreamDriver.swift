@@ -44,8 +44,6 @@ final class AgentStreamDriver: @unchecked Sendable {
             guard let chunk = try await chunks.next() else {
                 let names = toolCalls.sorted { $0.key < $1.key }.map(\.value.name)
                 if conversation.runsItself(names) {
-                    held = []
-                    holdingTail = false
                     try await continueAfterTools()
                     continue
                 }
@@ -100,6 +98,8 @@ final class AgentStreamDriver: @unchecked Sendable {
         for call in calls { conversation.append(toolResult: await provider.runTool(call), for: call) }
         toolCalls = [:]
         stepText = ""
+        held = []
+        holdingTail = false
         firstStep = false
         let (reply, _) = try await provider.call(target, body: conversation.nextRequest(stream: true), requestID: requestID, stream: true)
         switch reply {

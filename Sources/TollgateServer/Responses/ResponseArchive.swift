@@ -10,11 +10,25 @@ import TollgateStore
 final class ResponseArchive: Sendable {
     static let recentLimit = 4096
 
+    /// The newest ids of a kind, oldest first out, in a fixed ring (no shifting per insert).
+    private struct Recent {
+        private var ring = [String?](repeating: nil, count: ResponseArchive.recentLimit)
+        private var next = 0
+
+        /// Adds `id`; returns the id it pushed out, if any.
+        mutating func add(_ id: String) -> String? {
+            defer { next = (next + 1) % ring.count }
+            let evicted = ring[next]
+            ring[next] = id
+            return evicted
+        }
+    }
+
     private struct State {
         var recent: [String: StoredResponse] = [:]
-        var order: [String] = []
+        var recentOrder = Recent()
         var deleted: Set<String> = []
-        var deletedOrder: [String] = []
+        var deletedOrder = Recent()
     }
 
     private let queries: StoredResponses
@@ -27,8 +41,7 @@ final class ResponseArchive: Sendable {
     func keep(_ stored: StoredResponse) {
         state.withLock { state in
             state.recent[stored.responseID] = stored
-            state.order.append(stored.responseID)
-            if state.order.count > Self.recentLimit { state.recent[state.order.removeFirst()] = nil }
+            if let evicted = state.recentOrder.add(stored.responseID) { state.recent[evicted] = nil }
         }
     }
 
@@ -43,10 +56,7 @@ final class ResponseArchive: Sendable {
     func delete(_ id: String) async throws(StoreError) -> Bool {
         let (wasRecent, wasDeleted) = state.withLock { state in
             let answer = (state.recent.removeValue(forKey: id) != nil, state.deleted.contains(id))
-            if state.deleted.insert(id).inserted {
-                state.deletedOrder.append(id)
-                if state.deletedOrder.count > Self.recentLimit { state.deleted.remove(state.deletedOrder.removeFirst()) }
-            }
+            if state.deleted.insert(id).inserted, let evicted = state.deletedOrder.add(id) { state.deleted.remove(evicted) }
             return answer
         }
         let stored = try await queries.delete(id)

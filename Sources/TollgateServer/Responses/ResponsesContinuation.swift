@@ -1,13 +1,18 @@
-import NIOCore
 import TollgateCore
 
-/// Before a Responses request goes upstream: whether it is stored (`store`, default true) and,
-/// with `previous_response_id`, the stored conversation it continues.
+/// What a Responses request says about stored state: whether its answer is kept (`store`,
+/// default true) and, with `previous_response_id`, the stored conversation it continues.
 struct ResponsesContinuation: Sendable {
     let archive: ResponseArchive
 
-    func prepare(_ call: InferenceCall, request: JSONObject) async throws(GatewayError) -> InferenceCall {
-        var call = call
+    struct Resolved: Sendable {
+        /// The earlier conversation's items, sent upstream before the request's own input.
+        var previousContext: [JSONValue]
+        /// Set when the answer is stored.
+        var keeping: ResponseKeeping?
+    }
+
+    func resolve(_ request: JSONObject) async throws(GatewayError) -> Resolved {
         let stores: Bool
         switch request["store"] {
         case nil, .null?: stores = true
@@ -32,20 +37,12 @@ struct ResponsesContinuation: Sendable {
                     param: "previous_response_id")
             }
             context = found.contextItems
-            let continued = ResponsesContext.continuing(request, after: context, responseID: id)
-            do {
-                let upstream = try ResponsesTranslation.chatRequest(fromResponses: continued, upstreamModel: call.entity.upstreamModel)
-                call.upstreamBody = ByteBuffer(bytes: JSONValue.object(upstream).jsonBytes)
-            } catch {
-                throw GatewayError(error)
-            }
         case let other?:
             throw GatewayError(
                 code: .invalidRequest, status: 400,
                 message: "Invalid type for 'previous_response_id': expected a string, but got \(RequestRules.typeName(other)) instead.",
                 param: "previous_response_id")
         }
-        if stores { call.keeping = ResponseKeeping(archive: archive, previousContext: context) }
-        return call
+        return Resolved(previousContext: context, keeping: stores ? ResponseKeeping(archive: archive, previousContext: context) : nil)
     }
 }
