@@ -81,6 +81,15 @@ struct EndpointRuntime: Sendable {
     let config: EndpointConfig
     let router: TrafficRouter
     let entities: [String: EntityRuntime]
+    /// The endpoint's guardrails, compiled.
+    let guardrails: EndpointGuardrails
+
+    init(config: EndpointConfig, router: TrafficRouter, entities: [String: EntityRuntime]) {
+        self.config = config
+        self.router = router
+        self.entities = entities
+        guardrails = EndpointGuardrails(config.aiGateway.guardrails)
+    }
 
     /// The entity for this request, by the traffic split.
     func pickEntity() -> EntityRuntime? {

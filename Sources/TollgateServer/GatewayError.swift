@@ -22,6 +22,11 @@ struct GatewayError: Error, Sendable {
         case upstreamError = "upstream_error"
         case internalError = "internal_error"
         case clientClosedRequest = "client_closed_request"
+        // Governance.
+        case invalidAPIKey = "invalid_api_key"
+        case forbidden = "permission_denied"
+        case rateLimitExceeded = "rate_limit_exceeded"
+        case contentFilter = "content_filter"
         // Admin API: Databricks' error codes.
         case unauthenticated = "UNAUTHENTICATED"
         case resourceDoesNotExist = "RESOURCE_DOES_NOT_EXIST"

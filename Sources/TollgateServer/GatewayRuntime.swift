@@ -36,9 +36,15 @@ public final class GatewayRuntime: Sendable {
         let exporter = config.tracing.otlp.map { OTLPExporter(config: $0, client: client, logger: logger) }
         var traceSink: (@Sendable ([TraceRecord]) -> Void)?
         if let exporter { traceSink = { traces in exporter.export(traces) } }
+        let metrics = GatewayMetrics()
         let writer = RecordWriter(
             store: store, payloadLimit: config.limits.logPayloadLimitBytes, spillMaxBytes: config.limits.spillMaxBytes, logger: logger,
-            onTracesWritten: traceSink
+            onTracesWritten: traceSink,
+            onRecordsWritten: { records, usage in metrics.written(records, usage: usage) },
+            onEnqueue: { record in
+                let total = record.receivedAt.map { ContinuousClock.now - $0 }
+                metrics.request(record, total: total, overhead: CallGovernance.overhead(record))
+            }
         )
         writerBox.withLock { $0 = writer }
         exporterBox.withLock { $0 = exporter }
@@ -53,6 +59,13 @@ public final class GatewayRuntime: Sendable {
             config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
             simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }, localModels: localModels
         )
+        let keys = KeyRing(store: KeyStore(store: store))
+        do {
+            try await keys.reload()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         let costs = CostQueries(store: store)
         let endpointStore = EndpointStore(store: store)
         let manager = EndpointManager(store: endpointStore, live: live, builder: builder, logger: logger)
@@ -65,13 +78,23 @@ public final class GatewayRuntime: Sendable {
         services.append(LocalModelSupervisor(registry: localModels, costs: costs, pricing: config.pricing, logger: logger))
         services.append(ToolHost(toolboxes: { live.toolboxes }, logger: logger))
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
+        services.append(KeyRingService(ring: keys, interval: .seconds(1), logger: logger))
         if let exporter { services.append(exporter) }
         if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
         let admin = AdminRoutes(
             manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken,
             allowToolCommands: config.server.allowAdminToolCommands
         )
-        services.append(makeApplication(live: live, admin: admin, store: store, writer: writer, ready: ready, onListening: onListening))
+        let governance = Governance(
+            keys: keys, metrics: metrics,
+            gate: GovernanceGate(
+                limiter: LocalRateLimiter(), judge: GuardrailJudgeClient(live: live, writer: writer), metrics: metrics,
+                defaultOutputReservation: config.limits.defaultOutputTokens, logger: logger
+            )
+        )
+        services.append(makeApplication(
+            live: live, admin: admin, store: store, writer: writer, governance: governance, ready: ready, onListening: onListening
+        ))
         // Shutdown runs in reverse order: the gateway (and its record writer) before the tool
         // servers and the simulator.
         let serviceGroup = ServiceGroup(
@@ -100,15 +123,28 @@ public final class GatewayRuntime: Sendable {
         exporterBox.withLock { $0 }.map { ($0.statistics.exported, $0.statistics.dropped) }
     }
 
+    /// The governance parts the routes share.
+    struct Governance {
+        let keys: KeyRing
+        let metrics: GatewayMetrics
+        let gate: GovernanceGate
+    }
+
     private func makeApplication(
-        live: LiveEndpoints, admin: AdminRoutes, store: SQLiteStore, writer: RecordWriter, ready: @escaping @Sendable () -> Bool,
-        onListening: @escaping @Sendable (Int) async -> Void
+        live: LiveEndpoints, admin: AdminRoutes, store: SQLiteStore, writer: RecordWriter, governance: Governance,
+        ready: @escaping @Sendable () -> Bool, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         let hangups = ClientHangups()
         let archive = ResponseArchive(queries: StoredResponses(store: store))
-        InferenceRoutes(live: live, writer: writer, store: store, hangups: hangups, archive: archive, readiness: ready).register(on: router)
+        let authenticator = Authenticator(mode: config.server.auth, adminToken: config.server.adminToken, keys: governance.keys)
+        InferenceRoutes(
+            live: live, writer: writer, store: store, hangups: hangups, archive: archive, readiness: ready, authenticator: authenticator,
+            gate: governance.gate
+        ).register(on: router)
+        KeyRoutes(admin: KeyAdmin(store: governance.keys.store, ring: governance.keys), adminToken: config.server.adminToken).register(on: router)
+        MetricsRoute(metrics: governance.metrics, writer: writer, exports: { [weak self] in self?.exportStatistics }).register(on: router)
         ResponseRoutes(archive: archive).register(on: router)
         TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)

@@ -15,9 +15,14 @@ struct InferenceCall: Sendable {
     let requestID: String
     let stream: Bool
     let endpoint: EndpointRuntime
-    let entity: EntityRuntime
+    /// The served entity called; a fallback moves the call to the next one.
+    private(set) var entity: EntityRuntime
     let output: OutputFormat
-    let upstreamBody: ByteBuffer
+    var upstreamBody: ByteBuffer
+    /// The client's `max_tokens` (`max_completion_tokens`, `max_output_tokens`), for token limits.
+    var maxTokens: Int?
+    /// Who asked, and what governance decided for this call.
+    var governance = CallGovernance()
     /// Set when a Responses request is stored (`store` is not false).
     var keeping: ResponseKeeping?
     /// `databricks_options.return_trace`: the response carries `databricks_output.trace`.
@@ -27,7 +32,7 @@ struct InferenceCall: Sendable {
     /// The request's trace, filled in as calls finish.
     let trace: RequestTrace
     /// Counts the request as in flight on its entity for as long as the call is alive.
-    let lease: EntityLease
+    private(set) var lease: EntityLease
 
     init(
         requestID: String, stream: Bool, endpoint: EndpointRuntime, entity: EntityRuntime, output: OutputFormat,
@@ -42,6 +47,22 @@ struct InferenceCall: Sendable {
         self.record = record
         self.trace = RequestTrace(enabled: tracing)
         self.lease = entity.activity.lease()
+    }
+
+    /// The same call sent to another served entity of the endpoint (a fallback): the body
+    /// names that entity's model, and the row its name, id and price.
+    func movingTo(_ next: EntityRuntime) -> InferenceCall {
+        var moved = self
+        moved.entity = next
+        moved.lease = next.activity.lease()
+        moved.record.servedEntityName = next.config.name
+        moved.record.servedEntityID = next.config.servedEntityID
+        moved.record.price = next.price
+        if case .object(var body)? = try? JSONValue.parse(upstreamBody.readableBytesView) {
+            body["model"] = .string(next.upstreamModel)
+            moved.upstreamBody = ByteBuffer(bytes: JSONValue.object(body).jsonBytes)
+        }
+        return moved
     }
 
     var isEmbeddings: Bool {

@@ -13,6 +13,8 @@ struct InferenceRoutes: Sendable {
     let hangups: ClientHangups
     let archive: ResponseArchive
     let readiness: @Sendable () -> Bool
+    let authenticator: Authenticator
+    let gate: GovernanceGate
 
     /// Routes whose body's `model` names the endpoint: OpenAI's, and the same under Databricks'
     /// OpenAI-compatible base (`WorkspaceClient().serving_endpoints.get_open_ai_client()`,
@@ -32,8 +34,10 @@ struct InferenceRoutes: Sendable {
         router.post("/serving-endpoints/{name}/invocations") { request, context in
             await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), context: context)
         }
-        router.get("/v1/models") { _, _ in models() }
-        router.get("/v1/models/{id}") { _, context in try model(context.parameters.get("id")?.removingPercentEncoding ?? "") }
+        router.get("/v1/models") { request, _ in try models(caller: try caller(request)) }
+        router.get("/v1/models/{id}") { request, context in
+            try model(context.parameters.get("id")?.removingPercentEncoding ?? "", caller: try caller(request))
+        }
         router.get("/health/live") { _, _ in health(ok: true) }
         router.get("/health/ready") { _, _ in await ready() }
         for path in Self.inferencePaths {
@@ -57,10 +61,21 @@ struct InferenceRoutes: Sendable {
         var record = InferenceRecord(
             requestID: Identifiers.requestID(), requestTime: Date(), endpointName: pathEndpoint ?? "", api: api, stream: false, statusCode: 0
         )
+        record.receivedAt = .now
         // The request's logger (Hummingbird's, with its id) also carries the row's request id.
         var logger = context.logger
         logger[metadataKey: "tollgate.request_id"] = "\(record.requestID)"
         logger[metadataKey: "tollgate.api"] = "\(api.rawValue)"
+        let caller: Caller
+        switch authenticator.authenticate(request.headers) {
+        case .success(let known): caller = known
+        case .failure(let error):
+            logger.debug("request refused: no valid key", metadata: ["code": "\(error.code.rawValue)"])
+            var response = UpstreamRelay.errorResponse(error, record: record, writer: writer)
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        caller.stamp(&record)
         let body: ByteBuffer
         let limit = live.config.limits.maxRequestBytes
         let timeout = live.config.server.bodyTimeoutSeconds
@@ -83,9 +98,10 @@ struct InferenceRoutes: Sendable {
             if rejection.status == 408 { response.headers[.connection] = "close" }
             return response
         }
-        let call: InferenceCall
+        var call: InferenceCall
         do {
-            call = try await RequestIntake(live: live, archive: archive).accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
+            call = try await RequestIntake(live: live, archive: archive, caller: caller)
+                .accept(body: body, api: api, pathEndpoint: pathEndpoint, record: &record)
         } catch {
             if record.stream { record.streamEnd = .upstreamError }
             logger.debug("request refused", metadata: [
@@ -93,19 +109,44 @@ struct InferenceRoutes: Sendable {
             ])
             return UpstreamRelay.errorResponse(error, record: record, writer: writer)
         }
+        do throws(GateRefusal) {
+            try await gate.admit(&call, requester: caller.requester)
+        } catch {
+            var refused = call.record
+            if refused.stream { refused.streamEnd = .upstreamError }
+            var response = UpstreamRelay.errorResponse(error.error, record: refused, writer: writer)
+            call.governance.decorate(&response, record: refused)
+            if let seconds = error.retryAfterSeconds { response.headers[LimitHeaderFields.retryAfter] = String(seconds) }
+            return response
+        }
         return await UpstreamRelay(writer: writer, logger: logger, hangup: hangups.hangup(of: context.channel)).respond(call)
     }
 
-    private func models() -> Response {
+    /// The caller of a non-inference read route (`/v1/models`), or 401.
+    private func caller(_ request: Request) throws(GatewayError) -> Caller {
+        switch authenticator.authenticate(request.headers) {
+        case .success(let caller): return caller
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Whether the caller may query an endpoint.
+    private func mayQuery(_ caller: Caller, _ endpoint: EndpointConfig) -> Bool {
+        (caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) ?? .canView) >= .canQuery
+            && caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) != nil
+    }
+
+    private func models(caller: Caller) -> Response {
         let created = Int(Date().timeIntervalSince1970)
-        let data: [JSONValue] = live.current.endpoints.keys.sorted().map { Self.modelObject($0, created: created) }
+        let visible = live.current.endpoints.filter { mayQuery(caller, $0.value.config) }
+        let data: [JSONValue] = visible.keys.sorted().map { Self.modelObject($0, created: created) }
         let body: JSONValue = ["object": "list", "data": .array(data)]
         return HTTPAnswers.json(status: 200, body: ByteBuffer(string: body.jsonText), requestID: Identifiers.requestID(), entity: nil)
     }
 
     /// `GET /v1/models/{id}`: one endpoint as an OpenAI model object, or 404 `model_not_found`.
-    private func model(_ id: String) throws(GatewayError) -> Response {
-        guard live.endpoint(id) != nil else {
+    private func model(_ id: String, caller: Caller) throws(GatewayError) -> Response {
+        guard let endpoint = live.endpoint(id), mayQuery(caller, endpoint.config) else {
             throw GatewayError(code: .modelNotFound, status: 404, message: "The model `\(id)` does not exist.", param: "model")
         }
         let body = Self.modelObject(id, created: Int(Date().timeIntervalSince1970))

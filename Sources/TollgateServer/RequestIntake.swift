@@ -9,6 +9,8 @@ struct RequestIntake: Sendable {
     let live: LiveEndpoints
     /// Stored Responses, for `previous_response_id` and `store`.
     let archive: ResponseArchive
+    /// Who sent the request; it must hold CAN_QUERY on the endpoint.
+    let caller: Caller
 
     func accept(
         body: ByteBuffer, api: ClientAPI, pathEndpoint: String?, record: inout InferenceRecord
@@ -48,11 +50,13 @@ struct RequestIntake: Sendable {
         } catch {
             throw GatewayError(error)
         }
-        return InferenceCall(
+        var call = InferenceCall(
             requestID: record.requestID, stream: stream, endpoint: endpoint, entity: entity, output: .chat,
             upstreamBody: ByteBuffer(bytes: body.settingOnly("model", to: entity.upstreamModel)), record: record,
             tracing: live.config.tracing.enabled
         )
+        call.maxTokens = Self.maxTokens(body.values)
+        return call
     }
 
     /// `POST /v1/embeddings`: `input` is a string, or an array of strings or token arrays, and
@@ -144,14 +148,26 @@ struct RequestIntake: Sendable {
             tracing: live.config.tracing.enabled
         )
         call.returnTrace = object["databricks_options"]?["return_trace"]?.boolValue ?? false
+        call.maxTokens = Self.maxTokens(object)
         call.keeping = keeping
         return call
+    }
+
+    /// The answer length the client asked for (already range-checked by `RequestRules`).
+    private static func maxTokens(_ values: JSONObject) -> Int? {
+        (values["max_completion_tokens"] ?? values["max_tokens"] ?? values["max_output_tokens"])?.intValue
     }
 
     private func route(_ name: String, record: inout InferenceRecord) throws(GatewayError) -> (EndpointRuntime, EntityRuntime) {
         record.endpointName = name
         guard let endpoint = live.endpoint(name) else {
             throw GatewayError(code: .endpointNotFound, status: 404, message: "The endpoint `\(name)` does not exist.", param: "model")
+        }
+        guard let level = caller.level(on: endpoint.config, defaultLevel: live.config.server.defaultPermission), level >= .canQuery else {
+            throw GatewayError(
+                code: .forbidden, status: 403,
+                message: "`\(caller.requester?.name ?? "anonymous")` does not have CAN_QUERY on the endpoint `\(name)`.", param: "model"
+            )
         }
         record.writesInferenceRow = endpoint.config.aiGateway.inferenceTableConfig.enabled
         record.writesUsageRow = endpoint.config.aiGateway.usageTrackingConfig.enabled

@@ -25,11 +25,16 @@ struct ResponsesStreamRelay: Sendable {
         let inputEstimate = TokenEstimator.estimateInput(call.record.request)
         let returnTrace = call.returnTrace
         let dataOnly = call.record.api == .invocations
+        let governor = StreamGovernor(governance: call.governance, inputTokens: inputEstimate)
+        let active = governor.isActive
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {
                 var builder = builder
                 var sink = EventSink(writer: writer, dataOnly: dataOnly)
-                await Self.relay(chunks, builder: &builder, to: &sink, ledger: ledger, inputEstimate: inputEstimate, returnTrace: returnTrace)
+                await Self.relay(
+                    chunks, builder: &builder, to: &sink, ledger: ledger, inputEstimate: inputEstimate, returnTrace: returnTrace,
+                    governor: active ? governor : nil
+                )
             } onCancel: {
                 ledger.finish(.clientCancelled)
             }
@@ -58,21 +63,49 @@ struct ResponsesStreamRelay: Sendable {
 
     private static func relay(
         _ chunks: UpstreamChunkStream, builder: inout ResponsesStreamBuilder, to writer: inout EventSink,
-        ledger: StreamLedger, inputEstimate: Int, returnTrace: Bool
+        ledger: StreamLedger, inputEstimate: Int, returnTrace: Bool, governor: StreamGovernor?
     ) async {
         guard await send(builder.start(), to: &writer, ledger: ledger) else { return ledger.finish(.clientCancelled) }
         var usage: TokenUsage?
+        var governor = governor
+        var end = StreamEnd.done
         do {
-            while let chunk = try await chunks.next() {
+            reading: while let chunk = try await chunks.next() {
                 if let value = chunk.json["usage"], let reported = TokenEstimator.reported(in: value) {
                     usage = reported
                     ledger.reportUsage(reported)
                 }
-                let events = builder.consume(chunk: chunk.json)
-                let delta = ChatCompletionText.delta(ofChunk: chunk.json)
-                guard await send(events, contentDelta: delta, to: &writer, ledger: ledger) else {
-                    return ledger.finish(.clientCancelled)
+                var step = StreamGovernor.Step.relay([chunk])
+                if var active = governor {
+                    step = await active.pass(chunk)
+                    governor = active
                 }
+                let (out, cut) = Self.split(step)
+                for item in out {
+                    let events = builder.consume(chunk: item.json)
+                    let delta = ChatCompletionText.delta(ofChunk: item.json)
+                    guard await send(events, contentDelta: delta, to: &writer, ledger: ledger) else { return ledger.finish(.clientCancelled) }
+                }
+                if let cut {
+                    end = cut
+                    break reading
+                }
+            }
+            if end == .done, var active = governor {
+                let (out, cut) = Self.split(active.finish())
+                governor = active
+                for item in out {
+                    guard await send(builder.consume(chunk: item.json), contentDelta: ChatCompletionText.delta(ofChunk: item.json), to: &writer, ledger: ledger)
+                    else { return ledger.finish(.clientCancelled) }
+                }
+                if let cut { end = cut }
+            }
+            ledger.noteGuardrails(governor?.allFindings ?? [])
+            if end == .rateLimited {
+                let sent = await send(builder.fail(StreamCut.budgetSpent.envelope), to: &writer, ledger: ledger)
+                ledger.finish(sent ? .rateLimited : .clientCancelled)
+                try? await writer.writer.finish(nil)
+                return
             }
             let fallback = usage == nil ? (input: inputEstimate, output: TokenEstimator.estimate(builder.text)) : nil
             var closing = builder.finish(fallbackUsage: fallback)
@@ -84,12 +117,19 @@ struct ResponsesStreamRelay: Sendable {
                 return ledger.finish(.clientCancelled)
             }
             if let final = builder.finalResponse { ledger.keepResponse(final) }
-            ledger.finish(.done)
+            ledger.finish(end)
         } catch {
             let sent = await send(builder.fail(GatewayError(error).envelope), to: &writer, ledger: ledger)
             ledger.finish(sent ? (error.code == .timeout ? .timeout : .upstreamError) : .clientCancelled)
         }
         try? await writer.writer.finish(nil)
+    }
+
+    private static func split(_ step: StreamGovernor.Step) -> ([UpstreamChunk], StreamEnd?) {
+        switch step {
+        case .relay(let out): (out, nil)
+        case .cut(let out, let end): (out, end)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ final class StreamLedger: Sendable {
         var reportedUsage: TokenUsage?
         var firstContentAt: ContinuousClock.Instant?
         var finished = false
+        var outputFindings: [GuardrailFinding] = []
     }
 
     private let state: Mutex<State>
@@ -44,6 +45,11 @@ final class StreamLedger: Sendable {
         state.withLock { $0.reportedUsage = usage }
     }
 
+    /// Notes what the output guardrails found (recorded with the input's in `guardrails`).
+    func noteGuardrails(_ findings: [GuardrailFinding]) {
+        state.withLock { $0.outputFindings = findings }
+    }
+
     /// Keeps the finished Responses object of a stored Responses stream, with the row.
     func keepResponse(_ response: JSONValue) {
         state.withLock { call.keep(response, in: &$0.record) }
@@ -65,7 +71,16 @@ final class StreamLedger: Sendable {
             } else {
                 record.usage = .estimate(responseText: state.text)
             }
-            call.attachTrace(to: &record, clientOutput: record.response, failed: end != .done)
+            let governance = call.governance
+            if governance.ticket != nil {
+                let tokens = state.reportedUsage.map { $0.input + $0.output }
+                    ?? TokenEstimator.estimateInput(record.request) + TokenEstimator.estimate(state.text)
+                governance.settle(tokens: tokens)
+            }
+            let findings = governance.inputFindings + state.outputFindings
+            if !state.outputFindings.isEmpty { record.guardrails = GuardrailAnnotations.record(findings) }
+            record.upstreamWait = now - upstreamStart
+            call.attachTrace(to: &record, clientOutput: record.response, failed: ![.done, .contentFilter].contains(end))
             return record
         }
         if let record { writer.enqueue(record) }

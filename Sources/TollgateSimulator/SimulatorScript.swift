@@ -51,6 +51,9 @@ public struct SimulatorScript: Sendable {
         promptTokens = TokenEstimator.estimateInput(parsed: request)
         toolCall = outcome == .success ? SimulatedTools.call(for: request, prompt: prompt) : nil
         var words = Self.answerWords(for: SimulatedTools.lastToolResult(in: request).map { "the tool result \($0)" } ?? prompt)
+        if let reply = scenario?.reply {
+            words = reply.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { $0.offset == 0 ? String($0.element) : " " + $0.element }
+        }
         var finish = "stop"
         let limit = request["max_tokens"]?.intValue ?? request["max_completion_tokens"]?.intValue
         if let limit, limit > 0, words.count > limit {

@@ -265,6 +265,7 @@ enum Migrations {
                 );
                 """)
         }
+        GovernanceMigration.register(in: &migrator)
         return migrator
     }
 }

@@ -4,8 +4,9 @@ import TollgateCore
 
 /// Maps an `InferenceRecord` to its `inference_table` and `endpoint_usage` rows.
 enum RecordRows {
-    /// Inserts the rows; usage is resolved before payloads over `payloadLimit` are dropped.
-    static func insert(_ original: InferenceRecord, payloadLimit: Int, into db: Database) throws {
+    /// Inserts the rows; usage is resolved before payloads over `payloadLimit` are dropped, and returned.
+    @discardableResult
+    static func insert(_ original: InferenceRecord, payloadLimit: Int, into db: Database) throws -> TokenUsage? {
         let usage = TokenEstimator.usage(for: original.usage, requestBody: original.request)
         var record = original
         record.applyPayloadLimit(payloadLimit)
@@ -17,8 +18,8 @@ enum RecordRows {
                     INSERT OR IGNORE INTO inference_table (request_id, client_request_id, request_date, request_time,
                       endpoint_name, served_entity_name, served_entity_id, api, stream, status_code, execution_duration_ms,
                       time_to_first_token_ms, sampling_fraction, request, response, stream_end, logging_error_codes, requester, trace_id,
-                      cold_start_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      cold_start_ms, key_id, requester_groups, fallback_attempts, guardrails, rate_limit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
@@ -27,6 +28,9 @@ enum RecordRows {
                     record.stream ? 1 : 0, record.statusCode, record.executionDurationMs,
                     record.timeToFirstTokenMs, record.samplingFraction, record.request, record.response,
                     record.streamEnd?.rawValue, codes, record.requester, record.traceID, record.coldStartMs,
+                    record.keyID, record.requesterGroups.map { JSONValue.array($0.map(JSONValue.string)).jsonText },
+                    record.fallbackAttempts.isEmpty ? nil : JSONValue.array(record.fallbackAttempts.map(\.json)).jsonText,
+                    record.guardrails?.jsonText, record.rateLimit?.jsonText,
                 ]
             )
         }
@@ -35,8 +39,8 @@ enum RecordRows {
                 sql: """
                     INSERT OR IGNORE INTO endpoint_usage (request_id, client_request_id, endpoint_name, served_entity_name,
                       served_entity_id, requester, status_code, request_time, input_token_count, output_token_count,
-                      token_count_source, request_streaming, usage_context, cost_usd)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      token_count_source, request_streaming, usage_context, cost_usd, key_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
@@ -44,11 +48,13 @@ enum RecordRows {
                     record.servedEntityID, record.requester, record.statusCode, time, usage?.input, usage?.output,
                     usage?.source.rawValue, record.stream ? 1 : 0, record.usageContext,
                     record.price.map { $0.tokenCost(input: usage?.input, cachedInput: usage?.cachedInput, output: usage?.output) },
+                    record.keyID,
                 ]
             )
         }
         if let trace = record.trace { try insert(trace, response: record.response, into: db) }
         if let stored = record.storedResponse { try StoredResponses.insert(stored, into: db) }
+        return usage
     }
 
     /// Writes a trace as rows: one in `traces`, one per span in `spans`. A span output that is

@@ -24,6 +24,10 @@ public final class RecordWriter: Service, Sendable {
     private let logger: Logger
     /// Receives the traces of every batch once it is stored (the OTLP exporter).
     private let onTracesWritten: (@Sendable ([TraceRecord]) -> Void)?
+    /// Sees every record as it is queued, on the caller's task (the request metrics).
+    private let onEnqueue: (@Sendable (InferenceRecord) -> Void)?
+    /// Receives every stored batch with each record's resolved token usage (the metrics).
+    private let onRecordsWritten: (@Sendable ([InferenceRecord], [TokenUsage?]) -> Void)?
     private let queue = Mutex(Queue())
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -57,9 +61,13 @@ public final class RecordWriter: Service, Sendable {
     public init(
         store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(2),
         spillMaxBytes: Int = 1 << 30, recoveryInterval: Duration = .seconds(1), logger: Logger,
-        onTracesWritten: (@Sendable ([TraceRecord]) -> Void)? = nil
+        onTracesWritten: (@Sendable ([TraceRecord]) -> Void)? = nil,
+        onRecordsWritten: (@Sendable ([InferenceRecord], [TokenUsage?]) -> Void)? = nil,
+        onEnqueue: (@Sendable (InferenceRecord) -> Void)? = nil
     ) {
+        self.onEnqueue = onEnqueue
         self.onTracesWritten = onTracesWritten
+        self.onRecordsWritten = onRecordsWritten
         self.store = store
         spill = RecordSpill(storePath: store.path, maxBytes: spillMaxBytes)
         self.payloadLimit = payloadLimit
@@ -76,6 +84,7 @@ public final class RecordWriter: Service, Sendable {
 
     /// Queues a record; never blocks the caller and never drops the record.
     public func enqueue(_ record: InferenceRecord) {
+        onEnqueue?(record)
         let wakeWriter = queue.withLock {
             $0.records.append(record)
             $0.counters.enqueued += 1
@@ -86,6 +95,9 @@ public final class RecordWriter: Service, Sendable {
     }
 
     public var statistics: Counters { queue.withLock { $0.counters } }
+
+    /// Records waiting to be written.
+    public var queueDepth: Int { queue.withLock { $0.records.count } }
 
     /// `nil` while the store takes writes; otherwise why it does not.
     public var failure: StoreFailure? { queue.withLock { $0.failure } }
@@ -133,8 +145,9 @@ public final class RecordWriter: Service, Sendable {
         var lastError: (any Error)?
         for attempt in 1...2 {
             do {
-                try await store.write(batch, payloadLimit: payloadLimit)
+                let usage = try await store.write(batch, payloadLimit: payloadLimit)
                 queue.withLock { $0.counters.written += batch.count }
+                onRecordsWritten?(batch, usage)
                 onTracesWritten?(batch.compactMap(\.trace))
                 return
             } catch {

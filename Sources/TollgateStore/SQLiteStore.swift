@@ -53,11 +53,12 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Writes a batch of records in one transaction.
-    public func write(_ records: [InferenceRecord], payloadLimit: Int) async throws(StoreError) {
+    /// Writes a batch of records in one transaction; returns each record's resolved token usage.
+    @discardableResult
+    public func write(_ records: [InferenceRecord], payloadLimit: Int) async throws(StoreError) -> [TokenUsage?] {
         do {
-            try await pool.write { db in
-                for record in records { try RecordRows.insert(record, payloadLimit: payloadLimit, into: db) }
+            return try await pool.write { db in
+                try records.map { try RecordRows.insert($0, payloadLimit: payloadLimit, into: db) }
             }
         } catch {
             throw StoreError(code: .writeFailed, message: "cannot write \(records.count) records", underlying: error)

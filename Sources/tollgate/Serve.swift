@@ -29,6 +29,11 @@ struct Serve: AsyncParsableCommand {
         logger.info("starting tollgate", metadata: [
             "config": "\(config)", "environment": "\(gatewayConfig.environment)", "endpoints": "\(gatewayConfig.endpoints.count)",
         ])
+        if gatewayConfig.server.auth == .none && !gatewayConfig.server.isLoopback {
+            logger.warning("listening beyond this machine without keys: anyone who reaches the port may query every endpoint; set server.auth: keys", metadata: [
+                "host": "\(gatewayConfig.server.host)",
+            ])
+        }
         try await GatewayRuntime(config: gatewayConfig, logger: logger).run()
     }
 }

@@ -142,11 +142,11 @@ struct UnknownKeyTests {
                       external_model: {provider: p, name: m}
                 ai_gateway:
                   rate_limit: [{calls: 1, renewal_period: minute}]
-            """, extra: "server: {auth: keys}")
+            """, extra: "server: {authentication: keys}")
         let error = try loadError(text)
         let lines = error.issues.map(\.description)
         #expect(lines.contains("endpoints[0].ai_gateway.rate_limit: unknown key (did you mean rate_limits?)") || lines.contains { $0.hasPrefix("endpoints[0].ai_gateway.rate_limit: unknown key") })
-        #expect(lines.contains { $0.hasPrefix("server.auth: unknown key") })
+        #expect(lines.contains { $0.hasPrefix("server.authentication: unknown key") })
     }
 
     @Test func databricksOnlyKeysAreWarnings() throws {
@@ -167,12 +167,16 @@ struct UnknownKeyTests {
         ])
     }
 
-    @Test func notEnforcedKeysPassOnlyWhenTheyAskForNothing() throws {
-        let empty = #"{"rate_limits":[],"guardrails":null,"usage_tracking_config":{"enabled":true}}"#
-        #expect(throws: Never.self) { try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(empty.utf8)) }
-        let limit = #"{"rate_limits":[{"calls":1,"renewal_period":"minute"}]}"#
-        let error = try #require(throws: ConfigError.self) { try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(limit.utf8)) }
-        #expect(error.issues.map(\.path) == ["rate_limits"])
+    @Test func governanceKeysDecodeAndAMistypedGuardrailFieldIsRefused() throws {
+        let good = #"{"rate_limits":[{"key":"user","calls":1,"renewal_period":"minute"}],"guardrails":{"input":{"pii":{"behavior":"MASK"}}},"fallback_config":{"enabled":true}}"#
+        let (settings, _) = try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(good.utf8))
+        #expect(settings.rateLimits.first?.calls == 1)
+        #expect(settings.guardrails?.input?.pii?.behavior == .mask)
+        #expect(settings.fallbackEnabled)
+        let typo = #"{"guardrails":{"input":{"invalid_keyword":["rob"]}}}"#
+        let error = try #require(throws: ConfigError.self) { try StrictDecoding.decodeJSON(AIGatewayConfig.self, from: Data(typo.utf8)) }
+        #expect(error.issues.map(\.path) == ["guardrails.input.invalid_keyword"])
+        #expect(error.issues.first?.message == "unknown key (did you mean invalid_keywords?)")
     }
 
     @Test func adminBodiesAreCheckedTheSameWay() throws {

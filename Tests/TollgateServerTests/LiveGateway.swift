@@ -87,10 +87,11 @@ final class LiveGateway: Sendable {
     }
 
     /// Opens a stream; the caller reads events with `StreamReader`.
-    func openStream(_ path: String, body: String) async throws -> (HTTPClientResponse, StreamReader) {
+    func openStream(_ path: String, body: String, headers: [String: String] = [:]) async throws -> (HTTPClientResponse, StreamReader) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await Self.http.execute(request, timeout: .seconds(30))
         return (response, StreamReader(iterator: response.body.makeAsyncIterator()))

@@ -88,6 +88,7 @@ public struct ConfigValidator: Sendable {
             }
         }
         issues += validatePricing(config.pricing, providers: providerNames)
+        issues += validateGovernance(config)
         for (index, endpoint) in config.endpoints.enumerated() {
             for (entityIndex, entity) in endpoint.config.servedEntities.enumerated() {
                 guard let agent = entity.agent else { continue }
@@ -141,6 +142,7 @@ public struct ConfigValidator: Sendable {
             ("connect_timeout_seconds", limits.connectTimeoutSeconds),
             ("spill_max_bytes", Double(limits.spillMaxBytes)),
             ("store_busy_timeout_seconds", limits.storeBusyTimeoutSeconds),
+            ("default_output_tokens", Double(limits.defaultOutputTokens)),
         ]
         // Upper bounds keep every value convertible to the integer types it is used as.
         for (key, value) in positive where !(value > 0 && value <= (key.hasSuffix("_seconds") ? 86_400 : 1_099_511_627_776)) {

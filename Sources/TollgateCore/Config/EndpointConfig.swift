@@ -5,11 +5,14 @@ public struct EndpointConfig: Sendable, Equatable, Codable {
     public var aiGateway: AIGatewayConfig
     public var tags: [EndpointTag]
     public var retention: RetentionConfig
+    /// Who may view, query and manage the endpoint (checked when `server.auth` is `keys`).
+    public var permissions: [EndpointPermission]
 
     public init(
         name: String, config: EndpointCoreConfig, aiGateway: AIGatewayConfig = AIGatewayConfig(), tags: [EndpointTag] = [],
-        retention: RetentionConfig = RetentionConfig()
+        retention: RetentionConfig = RetentionConfig(), permissions: [EndpointPermission] = []
     ) {
+        self.permissions = permissions
         self.name = name
         self.config = config
         self.aiGateway = aiGateway
@@ -18,7 +21,7 @@ public struct EndpointConfig: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, config, tags, retention
+        case name, config, tags, retention, permissions
         case aiGateway = "ai_gateway"
     }
 
@@ -29,6 +32,7 @@ public struct EndpointConfig: Sendable, Equatable, Codable {
         aiGateway = try c.decodeIfPresent(AIGatewayConfig.self, forKey: .aiGateway) ?? AIGatewayConfig()
         tags = try c.decodeIfPresent([EndpointTag].self, forKey: .tags) ?? []
         retention = try c.decodeIfPresent(RetentionConfig.self, forKey: .retention) ?? RetentionConfig()
+        permissions = try c.decodeIfPresent([EndpointPermission].self, forKey: .permissions) ?? []
     }
 }
 
@@ -192,26 +196,47 @@ public struct TrafficRoute: Sendable, Equatable, Codable {
     }
 }
 
-/// `ai_gateway` — what the gateway records for the endpoint.
+/// `ai_gateway` — what the gateway records and enforces for the endpoint.
 public struct AIGatewayConfig: Sendable, Equatable, Codable {
     public var inferenceTableConfig: EnabledFlag
     public var usageTrackingConfig: EnabledFlag
+    /// `rate_limits` — calls and tokens per minute, by endpoint, user, group or service principal.
+    public var rateLimits: [RateLimitRule]
+    public var guardrails: GuardrailsConfig?
+    /// `fallback_config: {enabled}` — on 429, 5xx, timeout or refused connection, try the other
+    /// served entities in list order.
+    public var fallbackConfig: EnabledFlag?
 
-    public init(inferenceTableConfig: EnabledFlag = EnabledFlag(enabled: true), usageTrackingConfig: EnabledFlag = EnabledFlag(enabled: true)) {
+    public init(
+        inferenceTableConfig: EnabledFlag = EnabledFlag(enabled: true), usageTrackingConfig: EnabledFlag = EnabledFlag(enabled: true),
+        rateLimits: [RateLimitRule] = [], guardrails: GuardrailsConfig? = nil, fallbackConfig: EnabledFlag? = nil
+    ) {
         self.inferenceTableConfig = inferenceTableConfig
         self.usageTrackingConfig = usageTrackingConfig
+        self.rateLimits = rateLimits
+        self.guardrails = guardrails
+        self.fallbackConfig = fallbackConfig
     }
 
     enum CodingKeys: String, CodingKey {
         case inferenceTableConfig = "inference_table_config"
         case usageTrackingConfig = "usage_tracking_config"
+        case rateLimits = "rate_limits"
+        case guardrails
+        case fallbackConfig = "fallback_config"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         inferenceTableConfig = try c.decodeIfPresent(EnabledFlag.self, forKey: .inferenceTableConfig) ?? EnabledFlag(enabled: true)
         usageTrackingConfig = try c.decodeIfPresent(EnabledFlag.self, forKey: .usageTrackingConfig) ?? EnabledFlag(enabled: true)
+        rateLimits = try c.decodeIfPresent([RateLimitRule].self, forKey: .rateLimits) ?? []
+        guardrails = try c.decodeIfPresent(GuardrailsConfig.self, forKey: .guardrails)
+        fallbackConfig = try c.decodeIfPresent(EnabledFlag.self, forKey: .fallbackConfig)
     }
+
+    /// Whether failed calls move on to the next served entity.
+    public var fallbackEnabled: Bool { fallbackConfig?.enabled ?? false }
 }
 
 /// `{enabled: bool}`.

@@ -71,11 +71,19 @@ public struct ServerConfig: Sendable, Equatable, Codable {
     /// Whether admin API bodies may define agent tool servers (MCP commands, which run on this
     /// host with the gateway's environment). Off by default: the admin token is not a shell.
     public var allowAdminToolCommands: Bool
+    /// `keys`: inference routes need a Tollgate key; `none` (the default): anyone on the port.
+    public var auth: AuthMode
+    /// What a key may do on an endpoint without `permissions`: `CAN_QUERY` (the default), or
+    /// `NONE` (endpoints are closed until they list who may use them).
+    public var defaultPermission: PermissionLevel?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil, maxConnections: Int? = nil,
-        idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30, allowAdminToolCommands: Bool = false
+        idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30, allowAdminToolCommands: Bool = false,
+        auth: AuthMode = .none, defaultPermission: PermissionLevel? = .canQuery
     ) {
+        self.auth = auth
+        self.defaultPermission = defaultPermission
         self.allowAdminToolCommands = allowAdminToolCommands
         self.host = host
         self.port = port
@@ -92,6 +100,8 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case bodyTimeoutSeconds = "body_timeout_seconds"
         case allowAdminToolCommands = "allow_admin_tool_commands"
+        case auth
+        case defaultPermission = "default_permission"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -103,7 +113,34 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? 60
         bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? 30
         allowAdminToolCommands = try c.decodeIfPresent(Bool.self, forKey: .allowAdminToolCommands) ?? false
+        auth = try c.decodeIfPresent(AuthMode.self, forKey: .auth) ?? .none
+        switch try c.decodeIfPresent(String.self, forKey: .defaultPermission) {
+        case nil: defaultPermission = .canQuery
+        case "NONE"?: defaultPermission = nil
+        case let name?:
+            guard let level = PermissionLevel(rawValue: name) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .defaultPermission, in: c, debugDescription: "must be CAN_VIEW, CAN_QUERY, CAN_MANAGE or NONE")
+            }
+            defaultPermission = level
+        }
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host)
+        try c.encode(port, forKey: .port)
+        try c.encodeIfPresent(adminToken, forKey: .adminToken)
+        try c.encodeIfPresent(maxConnections, forKey: .maxConnections)
+        try c.encode(idleTimeoutSeconds, forKey: .idleTimeoutSeconds)
+        try c.encode(bodyTimeoutSeconds, forKey: .bodyTimeoutSeconds)
+        try c.encode(allowAdminToolCommands, forKey: .allowAdminToolCommands)
+        try c.encode(auth, forKey: .auth)
+        try c.encode(defaultPermission?.rawValue ?? "NONE", forKey: .defaultPermission)
+    }
+
+    /// Whether the server listens only on this machine.
+    public var isLoopback: Bool { ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.") }
 
     /// The connection cap in force: `max_connections`, or the open-file limit less 256.
     public func effectiveMaxConnections(openFileLimit: Int) -> Int {
@@ -128,12 +165,15 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
     public var spillMaxBytes: Int
     /// Seconds a store write waits for another process's lock before it counts as failed.
     public var storeBusyTimeoutSeconds: Double
+    /// Answer tokens a token rate limit reserves for a request that names no `max_tokens`.
+    public var defaultOutputTokens: Int
 
     public init(
         maxRequestBytes: Int = 10 * 1024 * 1024, logPayloadLimitBytes: Int = 1024 * 1024,
         maxResponseBytes: Int = 64 * 1024 * 1024, upstreamTimeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10,
-        spillMaxBytes: Int = 1 << 30, storeBusyTimeoutSeconds: Double = 10
+        spillMaxBytes: Int = 1 << 30, storeBusyTimeoutSeconds: Double = 10, defaultOutputTokens: Int = 1024
     ) {
+        self.defaultOutputTokens = defaultOutputTokens
         self.spillMaxBytes = spillMaxBytes
         self.storeBusyTimeoutSeconds = storeBusyTimeoutSeconds
         self.maxRequestBytes = maxRequestBytes
@@ -151,6 +191,7 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
         case connectTimeoutSeconds = "connect_timeout_seconds"
         case spillMaxBytes = "spill_max_bytes"
         case storeBusyTimeoutSeconds = "store_busy_timeout_seconds"
+        case defaultOutputTokens = "default_output_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -163,5 +204,6 @@ public struct LimitsConfig: Sendable, Equatable, Codable {
         connectTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .connectTimeoutSeconds) ?? d.connectTimeoutSeconds
         spillMaxBytes = try c.decodeIfPresent(Int.self, forKey: .spillMaxBytes) ?? d.spillMaxBytes
         storeBusyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .storeBusyTimeoutSeconds) ?? d.storeBusyTimeoutSeconds
+        defaultOutputTokens = try c.decodeIfPresent(Int.self, forKey: .defaultOutputTokens) ?? d.defaultOutputTokens
     }
 }

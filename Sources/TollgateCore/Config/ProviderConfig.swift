@@ -86,16 +86,27 @@ public struct SimulatorScenario: Sendable, Equatable, Codable {
     public var outcome: SimulatorOutcome
     /// `stream_cut`: chunks sent before the content-filter cut. `stall`: chunks sent before stalling.
     public var afterChunks: Int?
+    /// `success`: answer exactly this text (a judge's `SAFE`, a fixed reply).
+    public var reply: String?
 
-    public init(match: String, outcome: SimulatorOutcome, afterChunks: Int? = nil) {
+    public init(match: String, outcome: SimulatorOutcome = .success, afterChunks: Int? = nil, reply: String? = nil) {
         self.match = match
         self.outcome = outcome
         self.afterChunks = afterChunks
+        self.reply = reply
     }
 
     enum CodingKeys: String, CodingKey {
-        case match, outcome
+        case match, outcome, reply
         case afterChunks = "after_chunks"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        match = try c.decode(String.self, forKey: .match)
+        outcome = try c.decodeIfPresent(SimulatorOutcome.self, forKey: .outcome) ?? .success
+        afterChunks = try c.decodeIfPresent(Int.self, forKey: .afterChunks)
+        reply = try c.decodeIfPresent(String.self, forKey: .reply)
     }
 }
 

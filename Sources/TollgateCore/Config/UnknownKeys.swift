@@ -16,10 +16,6 @@ final class KeyTracker: @unchecked Sendable {
         "email_notifications", "description", "provisioned_model_units", "auto_capture_config", "usage_policy_id",
     ]
 
-    /// Keys of Databricks' `ai_gateway` that Tollgate does not enforce yet: refused with that
-    /// reason (a limit the user believes in force must not be accepted silently).
-    static let notEnforced: Set<String> = ["rate_limits", "guardrails", "fallback_config"]
-
     func note(keys: [String], at path: [any CodingKey]) {
         let id = Self.render(path)
         if present[id] == nil { present[id] = (path, keys) }
@@ -37,12 +33,10 @@ final class KeyTracker: @unchecked Sendable {
             let known = asked[id] ?? []
             for key in entry.keys where !known.contains(key) {
                 let path = id.isEmpty ? key : "\(id).\(key)"
-                if Self.notEnforced.contains(key) {
-                    errors.append(ConfigIssue(path: path, message: "not enforced by this version of Tollgate; remove it rather than rely on it"))
-                } else if Self.databricksOnly.contains(key) {
+                if Self.databricksOnly.contains(key) {
                     warnings.append(ConfigIssue(path: path, message: "accepted for Databricks compatibility and ignored"))
                 } else {
-                    let hint = Self.closest(to: key, in: known.union(id.hasSuffix("ai_gateway") ? Self.notEnforced : [])).map { " (did you mean \($0)?)" } ?? ""
+                    let hint = Self.closest(to: key, in: known).map { " (did you mean \($0)?)" } ?? ""
                     errors.append(ConfigIssue(path: path, message: "unknown key\(hint)"))
                 }
             }
@@ -110,15 +104,7 @@ struct KeyTrackingDecoder: Decoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         let container = try base.container(keyedBy: type)
         if let raw = try? base.container(keyedBy: AnyCodingKey.self) {
-            // A not-enforced key that asks for nothing (`rate_limits: []`, `guardrails: null`, as
-            // SDKs send them) is no promise of a limit: it passes.
-            let keys = raw.allKeys.filter { key in
-                guard KeyTracker.notEnforced.contains(key.stringValue) else { return true }
-                if (try? raw.decodeNil(forKey: key)) == true { return false }
-                if let list = try? raw.nestedUnkeyedContainer(forKey: key), list.count == 0 { return false }
-                return true
-            }
-            tracker.note(keys: keys.map(\.stringValue), at: codingPath)
+            tracker.note(keys: raw.allKeys.map(\.stringValue), at: codingPath)
         }
         return KeyedDecodingContainer(TrackingKeyedContainer(base: container, tracker: tracker))
     }

@@ -11,6 +11,10 @@ public enum StreamEnd: String, Sendable, Codable {
     case upstreamError = "upstream_error"
     case clientCancelled = "client_cancelled"
     case timeout
+    /// An output guardrail blocked the rest of the answer (`finish_reason: content_filter`).
+    case contentFilter = "content_filter"
+    /// The rate limit's tokens ran out while the answer streamed.
+    case rateLimited = "rate_limited"
 }
 
 /// Codes stored in `inference_table.logging_error_codes`.
@@ -57,6 +61,25 @@ public enum UsageEvidence: Sendable, Equatable {
     }
 }
 
+/// One call of a served entity made for a request (`inference_table.fallback_attempts`).
+public struct FallbackAttempt: Sendable, Equatable {
+    public var entity: String
+    public var status: Int
+    public var error: String?
+    public var durationMs: Int
+
+    public init(entity: String, status: Int, error: String?, durationMs: Int) {
+        self.entity = entity
+        self.status = status
+        self.error = error
+        self.durationMs = durationMs
+    }
+
+    public var json: JSONValue {
+        ["entity": .string(entity), "status": .int(status), "error": error.map(JSONValue.string) ?? .null, "duration_ms": .int(durationMs)]
+    }
+}
+
 /// One request as it will be stored: the `inference_table` row plus what `endpoint_usage` needs.
 /// Built by the request path, written by the record writer.
 public struct InferenceRecord: Sendable {
@@ -78,7 +101,16 @@ public struct InferenceRecord: Sendable {
     public var response: String?
     public var streamEnd: StreamEnd?
     public var loggingErrorCodes: [LoggingErrorCode] = []
+    /// The key's owner (`requester`), the key's id and its groups.
     public var requester: String?
+    public var keyID: String?
+    public var requesterGroups: [String]?
+    /// Every served entity tried, in order, when fallbacks moved on (`fallback_attempts`).
+    public var fallbackAttempts: [FallbackAttempt] = []
+    /// What the guardrails found and did (`guardrails`, JSON).
+    public var guardrails: JSONValue?
+    /// The rate limit that refused the request (`rate_limit`, JSON).
+    public var rateLimit: JSONValue?
     public var traceID: String?
     /// The request's trace, written to `traces` and `spans` with the row.
     public var trace: TraceRecord?
@@ -92,6 +124,10 @@ public struct InferenceRecord: Sendable {
     public var price: PriceConfig?
     /// Milliseconds the request waited for a stopped local model to start.
     public var coldStartMs: Int?
+    /// When the gateway received the request (not stored: for the overhead header and metrics).
+    public var receivedAt: ContinuousClock.Instant?
+    /// Time spent waiting for upstreams (not stored): the request's total less this is Tollgate's overhead.
+    public var upstreamWait: Duration?
     /// The Responses object to keep for `GET /v1/responses/{id}` and `previous_response_id`.
     public var storedResponse: StoredResponse?
 

@@ -218,14 +218,17 @@ struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             throw GatewayError(code: .unauthenticated, status: 401, message: "The admin API is disabled: set server.admin_token.")
         }
         let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
-        guard Self.same(Array(given.utf8), Array(token.utf8)) else {
+        guard ConstantTime.equal(given, token) else {
             throw GatewayError(code: .unauthenticated, status: 401, message: "A valid admin token is required (Authorization: Bearer …).")
         }
         return try await next(request, context)
     }
+}
 
-    /// Compares without stopping at the first difference.
-    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+/// Secret comparison that does not stop at the first difference.
+enum ConstantTime {
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let a = Array(a.utf8), b = Array(b.utf8)
         var difference = a.count ^ b.count
         for index in 0..<max(a.count, b.count) {
             difference |= Int((index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0))

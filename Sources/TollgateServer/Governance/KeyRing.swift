@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateCore
+import TollgateStore
+
+/// The keys the request path checks, in memory: looked up by hash without touching the store.
+/// `KeyRingService` reloads them every second, so a key created or revoked by another process
+/// (the CLI, another replica) takes effect within about a second; last-used times are written
+/// back in batches.
+public final class KeyRing: Sendable {
+    private struct State {
+        var byHash: [String: StoredKey] = [:]
+        var used: [String: Date] = [:]
+        var loaded = false
+    }
+
+    private let state = Mutex(State())
+    let store: KeyStore
+
+    public init(store: KeyStore) { self.store = store }
+
+    /// The stored key a presented key matches, if it is usable now; notes its use.
+    func lookup(_ presented: String, now: Date = Date()) -> StoredKey? {
+        let hash = APIKeys.hash(presented)
+        return state.withLock { state in
+            guard let key = state.byHash[hash], key.isUsable(at: now) else { return nil }
+            state.used[key.keyID] = now
+            return key
+        }
+    }
+
+    /// Reads every key from the store.
+    public func reload() async throws(StoreError) {
+        let keys = try await store.all()
+        state.withLock { state in
+            state.byHash = Dictionary(keys.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
+            state.loaded = true
+        }
+    }
+
+    /// Adds a key created by this process, usable before the next reload.
+    func add(_ key: StoredKey) {
+        state.withLock { $0.byHash[key.hash] = key }
+    }
+
+    /// Marks a key revoked in memory at once (the store is written by the caller).
+    func revoke(_ keyID: String, at time: Date) {
+        state.withLock { state in
+            for (hash, key) in state.byHash where key.keyID == keyID { state.byHash[hash]?.revokedAt = key.revokedAt ?? time }
+        }
+    }
+
+    /// Writes the last-used times noted since the previous flush.
+    func flushUse() async throws(StoreError) {
+        let used = state.withLock { state in
+            defer { state.used = [:] }
+            return state.used
+        }
+        try await store.touch(used)
+    }
+}
+
+/// Keeps a `KeyRing` current: reloads every `interval` and flushes last-used times.
+struct KeyRingService: Service {
+    let ring: KeyRing
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let failing = Mutex(false)
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: interval)
+                do {
+                    try await ring.flushUse()
+                    try await ring.reload()
+                    if failing.withLock({ $0 }) { logger.notice("keys reloaded from the store again") }
+                    failing.withLock { $0 = false }
+                } catch {
+                    if !failing.withLock({ $0 }) {
+                        logger.error("cannot reload keys; the last keys read stay in force", metadata: ["error": "\(error)"])
+                    }
+                    failing.withLock { $0 = true }
+                }
+            }
+        }
+        try? await ring.flushUse()
+    }
+}
