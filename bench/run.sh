@@ -6,7 +6,11 @@
 # throughput at 64 connections, the gateway's peak memory, and whether every request that went
 # through Tollgate left its inference_table and endpoint_usage rows. Unless BENCH_TRACING=0, a
 # second Tollgate with the same configuration plus `tracing: {enabled: false}` is measured the
-# same way in the same run, and the report adds what request tracing costs.
+# same way in the same run, and the report adds what request tracing costs. Unless
+# BENCH_GOVERNED=0, a third one with governance on (a key, a user rate limit that never fires,
+# input and output PII guardrails, fallbacks) is measured too, against the same gateway
+# ungoverned, and both stream a simulated answer to measure what the output guardrail's window
+# adds to the time to first token.
 #
 # Usage: bench/run.sh
 #
@@ -17,6 +21,10 @@
 #   BENCH_THREADS         wrk threads for the throughput runs                       [2]
 #   BENCH_ONLY_DIRECT=1   measure nginx alone; skip Tollgate (no build, no targets)
 #   BENCH_TRACING=0       skip the second Tollgate (tracing off) and the tracing comparison
+#   BENCH_GOVERNED=0      skip the governed Tollgate (a key, a user rate limit that never fires,
+#                         input and output PII guardrails, fallbacks on) and its comparison
+#   BENCH_STREAM_TOKENS_PER_SECOND  speed of the simulated streamed answer          [200]
+#   BENCH_STREAM_REQUESTS streamed requests per gateway for the stream timing       [100]
 #   BENCH_BIN             Tollgate binary                          [.build/release/tollgate]
 #   BENCH_READY_TIMEOUT   seconds to wait for readiness of each server              [60]
 #   BENCH_DRAIN_TIMEOUT   seconds to wait for Tollgate to exit after SIGTERM        [60]
@@ -32,6 +40,8 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 ONLY_DIRECT="${BENCH_ONLY_DIRECT:-0}"
 TRACING="${BENCH_TRACING:-1}"
+GOVERNED="${BENCH_GOVERNED:-1}"
+STREAM_TOKENS_PER_SECOND="${BENCH_STREAM_TOKENS_PER_SECOND:-200}"
 BIN="${BENCH_BIN:-$ROOT/.build/release/tollgate}"
 READY_TIMEOUT="${BENCH_READY_TIMEOUT:-60}"
 DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-60}"
@@ -60,7 +70,9 @@ WARMUP_S="$(to_seconds "$WARMUP")"
 [[ "$READY_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_READY_TIMEOUT must be a positive integer"
 [[ "$DRAIN_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DRAIN_TIMEOUT must be a positive integer"
 [[ "$TRACING" == 0 || "$TRACING" == 1 ]] || die "BENCH_TRACING must be 0 or 1"
-[[ "$ONLY_DIRECT" != 1 ]] || TRACING=0
+[[ "$GOVERNED" == 0 || "$GOVERNED" == 1 ]] || die "BENCH_GOVERNED must be 0 or 1"
+[[ "$STREAM_TOKENS_PER_SECOND" =~ ^[0-9]+$ ]] || die "BENCH_STREAM_TOKENS_PER_SECOND must be a whole number"
+[[ "$ONLY_DIRECT" != 1 ]] || { TRACING=0; GOVERNED=0; }
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -101,6 +113,7 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 NGINX_PID=""
 TOLLGATE_PID=""
 NOTRACE_PID=""
+GOVERNED_PID=""
 SAMPLER_PID=""
 WRK_PID=""
 FINISHED=0
@@ -140,9 +153,10 @@ cleanup() {
   stop_process "$SAMPLER_PID" 2 || true
   stop_process "$TOLLGATE_PID" 10 || true
   stop_process "$NOTRACE_PID" 10 || true
+  stop_process "$GOVERNED_PID" 10 || true
   stop_process "$NGINX_PID" 5 || true
   if [[ "$FINISHED" != 1 ]]; then
-    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log" "$TMP/tollgate-notrace.log"; do
+    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log" "$TMP/tollgate-notrace.log" "$TMP/tollgate-governed.log"; do
       if [[ -s "$f" ]]; then log "last lines of $f:"; tail -n 20 "$f" >&2 || true; fi
     done
   fi
@@ -250,11 +264,21 @@ log "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$NGINX_PORT (p
 # Gateway: Tollgate in front of nginx, recording on; unless BENCH_TRACING=0, a second one with
 # tracing off, its own port and its own store, the configuration otherwise the same
 # ---------------------------------------------------------------------------------------------
-# write_config FILE PORT DB [EXTRA_TOP_LEVEL_LINE]
+# write_config FILE PORT DB [EXTRA_TOP_LEVEL_LINE] [governed]
+# Every gateway also has `bench-stream`, a simulated streamed answer (for the stream timing),
+# and `bench` a second entity only a fallback would reach. `governed` adds keys, a user rate
+# limit that never fires, input and output PII guardrails and fallbacks to both endpoints.
 write_config() {
-  local file="$1" port="$2" db="$3" extra="${4:-}"
+  local file="$1" port="$2" db="$3" extra="${4:-}" governed="${5:-}" auth="none" gateway=""
+  if [[ -n "$governed" ]]; then
+    auth="keys"
+    gateway="
+      rate_limits: [{key: user, calls: 1000000000, tokens: 1000000000000}]
+      guardrails: {input: {pii: {behavior: MASK}}, output: {pii: {behavior: MASK}}}
+      fallback_config: {enabled: true}"
+  fi
   {
-    echo "server: {host: 127.0.0.1, port: $port}"
+    echo "server: {host: 127.0.0.1, port: $port, auth: $auth}"
     echo "store: sqlite:$db"
     [[ -z "$extra" ]] || echo "$extra"
     cat <<EOF
@@ -263,17 +287,29 @@ providers:
   - name: nginx
     kind: openai
     base_url: http://127.0.0.1:$NGINX_PORT/v1
+  - name: sim
+    kind: simulator
+    simulator: {tokens_per_second: $STREAM_TOKENS_PER_SECOND}
 endpoints:
   - name: bench
     config:
       served_entities:
         - name: fixed
           external_model: {provider: nginx, name: fixed}
+        - name: spare
+          external_model: {provider: nginx, name: fixed}
       traffic_config:
-        routes: [{served_entity_name: fixed, traffic_percentage: 100}]
+        routes: [{served_entity_name: fixed, traffic_percentage: 100}, {served_entity_name: spare, traffic_percentage: 0}]
     ai_gateway:
       inference_table_config: {enabled: true}
-      usage_tracking_config: {enabled: true}
+      usage_tracking_config: {enabled: true}$gateway
+  - name: bench-stream
+    config:
+      served_entities:
+        - name: simulated
+          external_model: {provider: sim, name: gpt-sim}
+    ai_gateway:
+      inference_table_config: {enabled: true}$gateway
 EOF
   } >"$file"
 }
@@ -300,12 +336,32 @@ if [[ "$TRACING" == 1 ]]; then
   log "tollgate with tracing off on 127.0.0.1:$NOTRACE_PORT (pid $NOTRACE_PID)"
 fi
 
+GOVERNED_URL=""
+GOVERNED_KEY=""
+GOVERNED_PORT=""
+if [[ "$GOVERNED" == 1 ]]; then
+  GOVERNED_PORT="$(other_free_port "$NGINX_PORT" "$TOLLGATE_PORT" "${NOTRACE_PORT:-}")"
+  write_config "$TMP/tollgate-governed.yaml" "$GOVERNED_PORT" "$TMP/bench-governed.db" "" governed
+  GOVERNED_KEY="$("$BIN" keys create --owner bench@example.com --group bench --store "sqlite:$TMP/bench-governed.db" 2>/dev/null)"
+  "$BIN" serve --config "$TMP/tollgate-governed.yaml" >"$TMP/tollgate-governed.log" 2>&1 &
+  GOVERNED_PID=$!
+  wait_ready "tollgate (governed)" "$GOVERNED_PID" "http://127.0.0.1:$GOVERNED_PORT/health/ready"
+  GOVERNED_URL="http://127.0.0.1:$GOVERNED_PORT/v1/chat/completions"
+  log "tollgate with governance on 127.0.0.1:$GOVERNED_PORT (pid $GOVERNED_PID)"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Load
 # ---------------------------------------------------------------------------------------------
 cat >"$TMP/chat.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[$REQUEST_JSON]]
+EOF
+cat >"$TMP/chat-governed.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $GOVERNED_KEY"
 wrk.body = [[$REQUEST_JSON]]
 EOF
 
@@ -510,6 +566,8 @@ def report(d):
             print(f"  {name:<30}{('unmeasured' if value is None else show(value)):>16}   {verdict}")
     if tracing:
         missed += tracing_report(d, results, t1, tN, tw, n1, nN, nw, total, rows, conns)
+    if env.get("GOVERNED") == "1" and not only_direct:
+        missed += governance_report(d, results, t1, tN, conns)
     out = env.get("BENCH_JSON")
     if out:
         with open(out, "w") as f:
@@ -580,6 +638,68 @@ def tracing_report(d, results, t1, tN, tw, n1, nN, nw, on_total, on_rows, conns)
     }
     return missed
 
+def governance_report(d, results, t1, tN, conns):
+    """The governed gateway (key, rate limit, PII guardrails both ways, fallbacks) against the
+    same gateway ungoverned (the main run), and the streams' time to first token."""
+    res = f"{d}/results"
+    load = lambda name: parse_wrk(f"{res}/{name}.txt") if os.path.exists(f"{res}/{name}.txt") else None
+    gw, g1, gN = load("tollgate-governed-warmup"), load("tollgate-governed-c1"), load("tollgate-governed-cN")
+    added_p50 = g1["p50_ms"] - t1["p50_ms"] if g1 and t1 else None
+    added_p99 = g1["p99_ms"] - t1["p99_ms"] if g1 and t1 else None
+    ratio = gN["rps"] / tN["rps"] if gN and tN and tN["rps"] else None
+    total = sum(r["requests"] for r in (gw, g1, gN) if r)
+    rows = count_store(f"{d}/bench-governed.db", ("inference_table", "endpoint_usage"))
+    streams = {}
+    for name in ("ungoverned", "governed"):
+        try:
+            streams[name] = json.load(open(f"{res}/stream-{name}.json"))
+        except (OSError, ValueError):
+            streams[name] = None
+    print()
+    print("governance overhead (same run; a key, a user rate limit that never fires, input and output PII guardrails, fallbacks)")
+    w = 29
+    print(f"  {'':<{w}}{'ungoverned':>13}{'governed':>13}{'added':>10}")
+    print(f"  {'p50 latency, 1 conn (ms)':<{w}}{fmt_ms(t1 and t1['p50_ms']):>13}{fmt_ms(g1 and g1['p50_ms']):>13}{fmt_signed(added_p50):>10}")
+    print(f"  {'p99 latency, 1 conn (ms)':<{w}}{fmt_ms(t1 and t1['p99_ms']):>13}{fmt_ms(g1 and g1['p99_ms']):>13}{fmt_signed(added_p99):>10}")
+    rps = lambda r: "-" if r is None else f"{r['rps']:.0f}"
+    ratio_s = "-" if ratio is None else f"x{ratio:.2f}"
+    print(f"  {f'req/s, {conns} conns':<{w}}{rps(tN):>13}{rps(gN):>13}{ratio_s:>10}")
+    su, sg = streams.get("ungoverned"), streams.get("governed")
+    ttft = lambda s, k: "-" if not s else f"{s[k]:.3f}"
+    ttft_added = sg["ttft_p50_ms"] - su["ttft_p50_ms"] if su and sg else None
+    print(f"  {'stream TTFT p50 (ms)':<{w}}{ttft(su, 'ttft_p50_ms'):>13}{ttft(sg, 'ttft_p50_ms'):>13}{fmt_signed(ttft_added):>10}")
+    print(f"  {'stream total p50 (ms)':<{w}}{ttft(su, 'total_p50_ms'):>13}{ttft(sg, 'total_p50_ms'):>13}")
+    if sg:
+        print(f"  streams: {sg['requests']} sequential requests each, a simulated answer at {sg['tokens_per_second']:.0f} tokens/s; "
+              "the governed one holds back the output guardrail's window (stream_window_chars, 64, plus 32 of context)")
+    print(f"  errors, governed: 1 conn: {errors_text(g1)}; {conns} conns: {errors_text(gN)}")
+    lost = None
+    for table, n in rows.items():
+        if n is None:
+            print(f"  rows {table}, governed: unavailable")
+        else:
+            lost = max(lost or 0, max(0, total - n))
+            print(f"  rows {table}, governed: {n} of {total} requests (lost: {max(0, total - n)})")
+    targets = [
+        ("governance adds <= 0.05 ms p50", added_p50, lambda v: v <= 0.05, lambda v: f"{v:+.3f} ms"),
+        ("governed keeps >= 85% of req/s", ratio, lambda v: v >= 0.85, lambda v: f"x{v:.2f}"),
+        ("0 lost rows, governed", lost, lambda v: v == 0, lambda v: f"{v} lost"),
+    ]
+    missed = 0
+    verdicts = {}
+    for label, value, ok, show in targets:
+        verdict = "MISS" if value is None or not ok(value) else "PASS"
+        missed += verdict == "MISS"
+        verdicts[label] = verdict
+        print(f"target: {label:<34}{('unmeasured' if value is None else show(value)):>12}   {verdict}")
+    results["tollgate_governed"] = {"c1": g1, "cN": gN, "warmup": gw}
+    results["governance"] = {
+        "added_p50_ms": added_p50, "added_p99_ms": added_p99, "rps_ratio": ratio, "rows": rows, "requests": total,
+        "streams": streams, "stream_ttft_added_ms": ttft_added, "targets": verdicts,
+    }
+    return missed
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "summary":
         summary(sys.argv[2], sys.argv[3])
@@ -601,7 +721,7 @@ cpu_ticks() {
 settle() {
   local pids=() pid i busy waited=0
   local -A before=()
-  for pid in "$TOLLGATE_PID" "$NOTRACE_PID"; do [[ -n "$pid" ]] && pids+=("$pid"); done
+  for pid in "$TOLLGATE_PID" "$NOTRACE_PID" "$GOVERNED_PID"; do [[ -n "$pid" ]] && pids+=("$pid"); done
   (( ${#pids[@]} > 0 )) || return 0
   for (( i = 0; i < 30; i++ )); do
     for pid in "${pids[@]}"; do before[$pid]="$(cpu_ticks "$pid")"; done
@@ -616,14 +736,14 @@ settle() {
   log "warning: tollgate still busy after 30s; measuring anyway"
 }
 
-# run_wrk NAME URL THREADS CONNECTIONS DURATION_SECONDS
+# run_wrk NAME URL THREADS CONNECTIONS DURATION_SECONDS [LUA_SCRIPT]
 run_wrk() {
-  local name="$1" url="$2" threads="$3" conns="$4" secs="$5"
+  local name="$1" url="$2" threads="$3" conns="$4" secs="$5" script="${6:-$TMP/chat.lua}"
   local out="$TMP/results/$name.txt" rc=0
   settle
   # In the background so that an interrupt is handled at once rather than after the run.
   timeout -k 5 $(( secs + 30 )) \
-    "$WRK" -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$TMP/chat.lua" "$url" >"$out" 2>&1 &
+    "$WRK" -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$script" "$url" >"$out" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || rc=$?
   WRK_PID=""
@@ -647,12 +767,12 @@ sample_rss() {
   done
 }
 
-# run_cN NAME URL PID SUFFIX: the throughput run, with the memory of PID sampled meanwhile.
+# run_cN NAME URL PID SUFFIX [LUA_SCRIPT]: the throughput run, with the memory of PID sampled meanwhile.
 run_cN() {
-  local name="$1" url="$2" pid="$3" suffix="$4"
+  local name="$1" url="$2" pid="$3" suffix="$4" script="${5:-$TMP/chat.lua}"
   sample_rss "$pid" $(( DURATION_S + 10 )) "$TMP/results/rss_max_kb$suffix" &
   SAMPLER_PID=$!
-  run_wrk "$name" "$url" "$THREADS" "$CONNECTIONS" "$DURATION_S"
+  run_wrk "$name" "$url" "$THREADS" "$CONNECTIONS" "$DURATION_S" "$script"
   stop_process "$SAMPLER_PID" 2 || true
   SAMPLER_PID=""
   awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >"$TMP/results/hwm_kb$suffix" 2>/dev/null || true
@@ -680,6 +800,9 @@ fi
 if [[ "$ONLY_DIRECT" != 1 ]]; then
   run_wrk tollgate-warmup "$TOLLGATE_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S"
 fi
+if [[ "$GOVERNED" == 1 ]]; then
+  run_wrk tollgate-governed-warmup "$GOVERNED_URL" "$THREADS" "$CONNECTIONS" "$WARMUP_S" "$TMP/chat-governed.lua"
+fi
 
 log "latency: ${DURATION_S}s each at 1 connection"
 run_wrk direct-c1 "$DIRECT_URL" 1 1 "$DURATION_S"
@@ -688,6 +811,9 @@ if [[ "$ONLY_DIRECT" != 1 ]]; then
 fi
 if [[ "$TRACING" == 1 ]]; then
   run_wrk tollgate-notrace-c1 "$NOTRACE_URL" 1 1 "$DURATION_S"
+fi
+if [[ "$GOVERNED" == 1 ]]; then
+  run_wrk tollgate-governed-c1 "$GOVERNED_URL" 1 1 "$DURATION_S" "$TMP/chat-governed.lua"
 fi
 
 log "throughput: ${DURATION_S}s each at $CONNECTIONS connections"
@@ -698,6 +824,14 @@ fi
 if [[ "$TRACING" == 1 ]]; then
   run_cN tollgate-notrace-cN "$NOTRACE_URL" "$NOTRACE_PID" "_notrace"
 fi
+if [[ "$GOVERNED" == 1 ]]; then
+  run_cN tollgate-governed-cN "$GOVERNED_URL" "$GOVERNED_PID" "_governed" "$TMP/chat-governed.lua"
+  log "streams: time to first token through tollgate, ungoverned and governed (output PII window)"
+  settle
+  export BENCH_STREAM_TOKENS_PER_SECOND="$STREAM_TOKENS_PER_SECOND"
+  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$TOLLGATE_PORT" "" >"$TMP/results/stream-ungoverned.json"
+  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$GOVERNED_PORT" "$GOVERNED_KEY" >"$TMP/results/stream-governed.json"
+fi
 
 if [[ "$ONLY_DIRECT" != 1 ]]; then
   drain tollgate "$TOLLGATE_PID"
@@ -707,8 +841,12 @@ if [[ "$TRACING" == 1 ]]; then
   drain "tollgate (tracing off)" "$NOTRACE_PID"
   NOTRACE_PID=""
 fi
+if [[ "$GOVERNED" == 1 ]]; then
+  drain "tollgate (governed)" "$GOVERNED_PID"
+  GOVERNED_PID=""
+fi
 
-export ONLY_DIRECT TRACING CONNECTIONS THREADS
+export ONLY_DIRECT TRACING GOVERNED CONNECTIONS THREADS
 export DURATION="${DURATION_S}s" WARMUP="${WARMUP_S}s"
 export NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
 export WRK_VERSION="$("$WRK" -v 2>&1 | head -n 1 | awk '{print $1 " " $2}')"

@@ -77,7 +77,8 @@ public struct Probe: Sendable {
         request.headers.add(name: "content-type", value: "application/json")
         if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
         let body: JSONValue = [
-            "messages": [["role": "user", "content": .string(probeCase.prompt)]], "max_tokens": 64, "stream": .bool(probeCase.stream),
+            // Temperature 0: a model's answers repeat from run to run, so a probe can be rerun.
+            "messages": [["role": "user", "content": .string(probeCase.prompt)]], "max_tokens": 64, "temperature": 0, "stream": .bool(probeCase.stream),
             "client_request_id": .string("probe-\(probeCase.expected)"),
         ]
         request.body = .bytes(ByteBuffer(string: body.jsonText))

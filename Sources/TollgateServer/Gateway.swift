@@ -55,13 +55,24 @@ struct EntityRuntime: Sendable {
 /// Counts an entity's requests in flight.
 final class EntityActivity: Sendable {
     private let count = Atomic<Int>(0)
+    /// When a request last ended (milliseconds since 1970), so idleness counts from there.
+    private let lastEndedMs = Atomic<Int64>(0)
 
     var inFlight: Int { count.load(ordering: .acquiring) }
+
+    /// When the last request on the entity ended, if one has.
+    var lastEnded: Date? {
+        let ms = lastEndedMs.load(ordering: .acquiring)
+        return ms == 0 ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
 
     /// Held by a request for as long as it runs; released when the request's last reference goes.
     func lease() -> EntityLease { EntityLease(self) }
 
-    fileprivate func change(_ delta: Int) { count.add(delta, ordering: .acquiringAndReleasing) }
+    fileprivate func change(_ delta: Int) {
+        if delta < 0 { lastEndedMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .releasing) }
+        count.add(delta, ordering: .acquiringAndReleasing)
+    }
 }
 
 /// One request's hold on its entity (see `EntityActivity`).

@@ -132,8 +132,8 @@ struct InferenceRoutes: Sendable {
 
     /// Whether the caller may query an endpoint.
     private func mayQuery(_ caller: Caller, _ endpoint: EndpointConfig) -> Bool {
-        (caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) ?? .canView) >= .canQuery
-            && caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) != nil
+        guard let level = caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) else { return false }
+        return level >= .canQuery
     }
 
     private func models(caller: Caller) -> Response {

@@ -103,6 +103,17 @@ endpoints:
     ai_gateway:
       inference_table_config: {{enabled: true}}
       usage_tracking_config: {{enabled: true}}
+  - name: smollm2-guarded
+    config:
+      served_entities:
+        - name: smollm2-guarded-135m
+          external_model: {{provider: local, name: smollm2}}
+    ai_gateway:
+      guardrails:
+        input: {{invalid_keywords: [rob, weapon]}}
+        output:
+          invalid_keywords: [crime, crimes, criminal, criminals, murder, police, detective, heist, robbery, thief, gun, mystery]
+          stream_window_chars: 16
   - name: simulated
     config:
       served_entities:

@@ -111,7 +111,7 @@ def test_keys_from_the_cli_authenticate_and_permissions_refuse(governed):
         model="governed", messages=[{"role": "user", "content": "hello"}]
     )
     request_id = answer.headers["x-request-id"]
-    row = wait_row(governed["db"], "inference_table", request_id)
+    row, _ = wait_row(governed["db"], request_id)
     assert row["requester"] == "alice@example.com"
     assert json.loads(row["requester_groups"]) == ["data-eng"]
     assert row["key_id"].startswith("key_")
@@ -163,12 +163,11 @@ def test_pii_is_masked_before_the_upstream_and_in_the_stream_and_fallback_answer
     text = raw.parse().choices[0].message.content
     assert "[EMAIL]" in text and "[CREDIT_CARD]" in text and "dave@example.com" not in text
     assert raw.headers["served-model-name"] == "healthy"
-    row = wait_row(governed["db"], "inference_table", raw.headers["x-request-id"])
+    row, usage = wait_row(governed["db"], raw.headers["x-request-id"])
     attempts = json.loads(row["fallback_attempts"])
     assert [a["entity"] for a in attempts] == ["broken", "healthy"]
     assert attempts[0]["status"] == 502 and attempts[1]["status"] == 200
     assert row["served_entity_name"] == "healthy"
-    usage = wait_row(governed["db"], "endpoint_usage", raw.headers["x-request-id"])
     assert usage["served_entity_name"] == "healthy"
     with pytest.raises(openai.BadRequestError) as blocked:
         client.chat.completions.create(model="governed", messages=[{"role": "user", "content": "plan the heist"}])
@@ -177,21 +176,19 @@ def test_pii_is_masked_before_the_upstream_and_in_the_stream_and_fallback_answer
 
 def test_an_output_guardrail_cuts_a_stream_of_the_local_model(governed):
     client = openai.OpenAI(base_url=governed["url"] + "/v1", api_key=ADMIN, max_retries=0)
-    stream = client.chat.completions.create(
+    raw = client.chat.completions.with_raw_response.create(
         model="smol-guarded", stream=True, max_tokens=48, messages=[{"role": "user", "content": "Describe the sun and the moon in two sentences."}]
     )
     text, finish = "", None
-    request_id = None
-    for chunk in stream:
-        request_id = request_id or chunk.id
+    for chunk in raw.parse():
         for choice in chunk.choices:
             text += choice.delta.content or ""
             finish = choice.finish_reason or finish
     assert finish == "content_filter"
     assert not re.search(r"\b(the|a|and|is|of|to|in)\b", text, re.IGNORECASE), text
-    rows = query(governed["db"], "SELECT stream_end, guardrails FROM inference_table WHERE endpoint_name = 'smol-guarded' AND stream = 1")
-    assert rows and rows[-1]["stream_end"] == "content_filter"
-    assert json.loads(rows[-1]["guardrails"])["output"]["invalid_keywords"]["filtered"] is True
+    row, _ = wait_row(governed["db"], raw.headers["x-request-id"])
+    assert row["stream_end"] == "content_filter"
+    assert json.loads(row["guardrails"])["output"]["invalid_keywords"]["filtered"] is True
 
 
 def test_metrics_are_scraped_and_parsed(governed):

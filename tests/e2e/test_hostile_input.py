@@ -44,7 +44,7 @@ def test_validate_refuses_unknown_keys_and_warns_on_databricks_only_ones(tmp_pat
     done = _validate(
         tmp_path,
         """
-server: {auth: keys}
+server: {authentication: keys}
 providers:
   - {name: sim, kind: simulator}
 endpoints:
@@ -57,7 +57,7 @@ endpoints:
 """,
     )
     assert done.returncode == 2
-    assert "server.auth: unknown key" in done.stderr
+    assert "server.authentication: unknown key" in done.stderr
     assert "endpoints[0].ai_gateway.rate_limit: unknown key (did you mean rate_limits?)" in done.stderr
     warned = _validate(
         tmp_path,

@@ -28,6 +28,17 @@ def test_probe_reports_the_guardrail_gap_of_the_local_model(gateway):
     assert "predict_valid" in done.stdout and "stream_valid" in done.stdout
 
 
+def test_probe_produces_all_five_cases_against_the_local_model_with_guardrails(gateway):
+    # Input keywords block the two harmful prompts; output keywords cut the crime story after
+    # what was safely sent: the blocked cases come from Tollgate's own guardrails.
+    done = tollgate("probe", "smollm2-guarded", "--url", gateway.base_url, "--store", f"sqlite:{gateway.db_path}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for case in ["predict_valid", "predict_blocked", "stream_valid", "stream_blocked_immediately", "stream_blocked_partially"]:
+        line = next(line for line in done.stdout.splitlines() if line.startswith(case + " "))
+        assert line.split()[1] == case, line
+    assert "all five inference cases produced" in done.stdout
+
+
 def test_pipeline_status_and_sql(gateway):
     store = f"sqlite:{gateway.db_path}"
     run = tollgate("pipeline", "run", "--store", store)

@@ -68,7 +68,11 @@ final class LocalModelHandle: Sendable {
     }
 
     func touch() { lastUsed.withLock { $0 = Date() } }
-    var idleSeconds: Double { Date().timeIntervalSince(lastUsed.withLock { $0 }) }
+    /// Seconds since the model was last used: since the last request started or ended.
+    var idleSeconds: Double {
+        let used = lastUsed.withLock { $0 }
+        return Date().timeIntervalSince(max(used, activity.lastEnded ?? used))
+    }
 
     var isRetired: Bool { retired.load(ordering: .acquiring) }
 
