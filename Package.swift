@@ -134,6 +134,8 @@ let package = Package(
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],
+            // The PII corpus is read by path (`#filePath`), not as a bundled resource.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -135,6 +135,7 @@ public final class GatewayRuntime: Sendable {
         ready: @escaping @Sendable () -> Bool, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: OverheadMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware())
         let hangups = ClientHangups()
         let archive = ResponseArchive(queries: StoredResponses(store: store))

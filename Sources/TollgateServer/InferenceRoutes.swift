@@ -34,7 +34,7 @@ struct InferenceRoutes: Sendable {
         router.post("/serving-endpoints/{name}/invocations") { request, context in
             await handle(request, api: .invocations, pathEndpoint: context.parameters.get("name"), context: context)
         }
-        router.get("/v1/models") { request, _ in try models(caller: try caller(request)) }
+        router.get("/v1/models") { request, _ in models(caller: try caller(request)) }
         router.get("/v1/models/{id}") { request, context in
             try model(context.parameters.get("id")?.removingPercentEncoding ?? "", caller: try caller(request))
         }

@@ -175,9 +175,14 @@ struct UpstreamRelay: Sendable {
         guard let reading else { return invalid(call, raw: raw, start: start) }
         record.usage = reading.evidence
         var completion = reading.completion
+        var screened = false
         if guarded, let check = call.governance.output, let original = completion {
-            let (screened, findings) = CompletionGuard.apply(check, to: original)
-            completion = screened
+            let (rewritten, findings) = CompletionGuard.apply(check, to: original)
+            // Nothing found: the upstream's bytes go out as they came.
+            if !findings.isEmpty {
+                completion = rewritten
+                screened = true
+            }
             for finding in findings {
                 call.governance.metrics?.guardrail(endpoint: call.endpoint.config.name, direction: "output", check: finding.check, action: finding.action.rawValue)
             }
@@ -191,7 +196,7 @@ struct UpstreamRelay: Sendable {
             )
             call.keep(response, in: &record)
             return answer(call, record: &record, status: status, body: response.jsonText)
-        case (_, let completion?) where guarded:
+        case (_, let completion?) where screened:
             return answer(call, record: &record, status: status, body: completion.jsonText)
         default:
             return answer(call, record: &record, status: status, body: raw, raw: body)

@@ -115,7 +115,7 @@ public struct KeyStore: Sendable {
         let groups = (try? JSONValue.parse(row["groups"] as String).arrayValue?.compactMap(\.stringValue)) ?? []
         let date: (String) -> Date? = { column in (row[column] as String?).flatMap(UTCTimestamp.parse) }
         return StoredKey(
-            keyID: row["key_id"], prefix: row["prefix"], hash: row["key_hash"], owner: row["owner"], groups: groups ?? [],
+            keyID: row["key_id"], prefix: row["prefix"], hash: row["key_hash"], owner: row["owner"], groups: groups,
             servicePrincipal: (row["service_principal"] as Int) != 0, description: row["description"],
             createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: date("expires_at"),
             lastUsedAt: date("last_used_at"), revokedAt: date("revoked_at")

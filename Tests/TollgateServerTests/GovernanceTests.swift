@@ -216,6 +216,23 @@ struct GovernanceTests {
         try await gateway.stop()
     }
 
+    @Test func anOutputGuardrailEndsAResponsesStreamAsIncomplete() async throws {
+        let rails = "{guardrails: {output: {invalid_keywords: [forbidden]}}}"
+        let gateway = try await LiveGateway.start(yaml: Self.config(auth: "none", gateway: rails))
+        let body = #"{"model":"sim","stream":true,"input":"say the forbidden word now"}"#
+        let (response, reader) = try await gateway.openStream("/v1/responses", body: body)
+        let requestID = try #require(response.headers.first(name: "x-request-id"))
+        let events = try await reader.all()
+        #expect(events.last?.event == "response.incomplete")
+        let final = try JSONValue.parse(try #require(events.last?.data))
+        #expect(final["response"]?["incomplete_details"]?["reason"]?.stringValue == "content_filter")
+        #expect(!events.contains { $0.event == "response.output_text.delta" && $0.data.contains("forbidden") })
+        #expect(try await gateway.rows(for: requestID).inference?["stream_end"] as String? == "content_filter")
+        let health = try await gateway.post("/health/live", body: "", method: .GET)
+        #expect(health.headers["x-tollgate-overhead-ms"] != nil)
+        try await gateway.stop()
+    }
+
     @Test func aFailingEntityFallsBackToTheNextOne() async throws {
         let yaml = Self.config(auth: "none", gateway: "{fallback_config: {enabled: true}}").replacingOccurrences(of: """
                 - name: sim-a

@@ -12,13 +12,18 @@ def tollgate(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([str(TOLLGATE_BIN), *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_probe_produces_all_five_cases_against_the_simulator(gateway):
-    done = tollgate("probe", "simulated", "--url", gateway.base_url, "--store", f"sqlite:{gateway.db_path}")
+def assert_five_cases(done):
+    """Every case of the probe's table was observed as meant."""
     assert done.returncode == 0, done.stdout + done.stderr
     for case in ["predict_valid", "predict_blocked", "stream_valid", "stream_blocked_immediately", "stream_blocked_partially"]:
         line = next(line for line in done.stdout.splitlines() if line.startswith(case + " "))
         assert line.split()[1] == case, line
     assert "all five inference cases produced" in done.stdout
+
+
+def test_probe_produces_all_five_cases_against_the_simulator(gateway):
+    done = tollgate("probe", "simulated", "--url", gateway.base_url, "--store", f"sqlite:{gateway.db_path}")
+    assert_five_cases(done)
 
 
 def test_probe_reports_the_guardrail_gap_of_the_local_model(gateway):
@@ -32,11 +37,7 @@ def test_probe_produces_all_five_cases_against_the_local_model_with_guardrails(g
     # Input keywords block the two harmful prompts; output keywords cut the crime story after
     # what was safely sent: the blocked cases come from Tollgate's own guardrails.
     done = tollgate("probe", "smollm2-guarded", "--url", gateway.base_url, "--store", f"sqlite:{gateway.db_path}")
-    assert done.returncode == 0, done.stdout + done.stderr
-    for case in ["predict_valid", "predict_blocked", "stream_valid", "stream_blocked_immediately", "stream_blocked_partially"]:
-        line = next(line for line in done.stdout.splitlines() if line.startswith(case + " "))
-        assert line.split()[1] == case, line
-    assert "all five inference cases produced" in done.stdout
+    assert_five_cases(done)
 
 
 def test_pipeline_status_and_sql(gateway):

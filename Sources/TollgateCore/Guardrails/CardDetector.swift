@@ -18,7 +18,7 @@ enum CardDetector {
                 continue
             }
             let before = text[index - 1]
-            let boundary = !before.isAlnumByte && before != .period && before != .underscore
+            let boundary = !before.isAlnumByte && before != .period && before != .underscore && before != .plus
                 && !(before == .minus && text[index - 2].isDigitByte)
             if boundary, let hit = match(text, at: index) {
                 hits.append(hit)
@@ -30,8 +30,8 @@ enum CardDetector {
     }
 
     private static func match(_ text: ScanText, at start: Int) -> Range<Int>? {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(24)
+        // On the stack: this runs for every number in the text.
+        var digits = Digits()
         var index = start
         while text[index].isDigitByte, digits.count <= 19 {
             digits.append(text[index] &- 0x30)
@@ -65,15 +65,34 @@ enum CardDetector {
         return best.map { start..<$0 }
     }
 
+    /// Up to 32 digits without a heap allocation.
+    struct Digits {
+        private var storage = SIMD32<UInt8>()
+        private(set) var count = 0
+
+        mutating func append(_ digit: UInt8) {
+            if count < 32 { storage[count] = digit }
+            count += 1
+        }
+
+        subscript(_ index: Int) -> UInt8 { storage[index] }
+
+        func prefix(_ length: Int) -> Int {
+            var value = 0
+            for index in 0..<min(length, count) { value = value * 10 + Int(storage[index]) }
+            return value
+        }
+    }
+
     /// Luhn plus an issuer prefix that uses this length.
-    static func valid(_ digits: [UInt8]) -> Bool {
+    static func valid(_ digits: Digits) -> Bool {
         luhn(digits) && issuerAccepts(digits)
     }
 
-    static func luhn(_ digits: [UInt8]) -> Bool {
+    static func luhn(_ digits: Digits) -> Bool {
         var sum = 0
-        for (offset, digit) in digits.reversed().enumerated() {
-            var value = Int(digit)
+        for offset in 0..<digits.count {
+            var value = Int(digits[digits.count - 1 - offset])
             if offset % 2 == 1 {
                 value *= 2
                 if value > 9 { value -= 9 }
@@ -85,8 +104,8 @@ enum CardDetector {
 
     /// The issuer identification number ranges of the networks a card in text is likely to
     /// belong to, with the lengths each issues.
-    private static func issuerAccepts(_ digits: [UInt8]) -> Bool {
-        func prefix(_ count: Int) -> Int { digits.prefix(count).reduce(0) { $0 * 10 + Int($1) } }
+    private static func issuerAccepts(_ digits: Digits) -> Bool {
+        func prefix(_ count: Int) -> Int { digits.prefix(count) }
         let length = digits.count
         let p1 = prefix(1), p2 = prefix(2), p3 = prefix(3), p4 = prefix(4), p6 = prefix(6)
         if p1 == 4 { return length == 13 || length == 16 || length == 19 }  // Visa

@@ -5,7 +5,8 @@
 /// characters, no leading, trailing or doubled dot. The domain has at least two labels and a
 /// top-level label of two or more letters (or an `xn--` punycode one), so `user@localhost`,
 /// `a@b` and `@handle` are not addresses. A non-ASCII letter touching the local part ends it:
-/// in `邮箱alice@example.com` the address is `alice@example.com`.
+/// in `邮箱alice@example.com` the address is `alice@example.com`. The user part of a URL
+/// (`postgres://app@db.internal`) is not an address.
 enum EmailDetector {
     /// RFC 5321's limit on a whole address.
     static let maxLength = 254
@@ -46,7 +47,7 @@ enum EmailDetector {
         }
         // A sentence's punctuation before the address is not part of it (`...alice@x.io`).
         while start < at, text[start] == .period || text[start] == .minus || text[start] == .plus { start += 1 }
-        guard start < at, text[at - 1] != .period else { return nil }
+        guard start < at, text[at - 1] != .period, !isURLUserInfo(text, before: start) else { return nil }
         for index in start..<(at - 1) where text[index] == .period && text[index + 1] == .period { return nil }
 
         var end = at + 1
@@ -58,6 +59,22 @@ enum EmailDetector {
         while end > at + 1, text[end - 1] == .period || text[end - 1] == .minus { end -= 1 }
         guard end > at + 1, validDomain(text, at + 1, end) else { return nil }
         return start..<end
+    }
+
+    /// Whether the text before `start` is a URL's scheme and user (`postgres://app@db`,
+    /// `https://user:pass@host`): the part before the `@` then names an account on a host, and the
+    /// URL is not an email address.
+    private static func isURLUserInfo(_ text: ScanText, before start: Int) -> Bool {
+        var index = start
+        while index > 2, start - index < 128 {
+            let byte = text[index - 1]
+            if byte.isASCIISpace || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "<") || byte == .at {
+                return false
+            }
+            if byte == .slash, text[index - 2] == .slash, text[index - 3] == .colon { return true }
+            index -= 1
+        }
+        return false
     }
 
     private static func validDomain(_ text: ScanText, _ start: Int, _ end: Int) -> Bool {

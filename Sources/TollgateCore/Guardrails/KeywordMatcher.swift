@@ -27,6 +27,10 @@ struct KeywordMatcher: Sendable {
     private let ascii: [ASCIIKeyword]
     /// For each lowercased first byte, the ASCII keywords starting with it.
     private let byFirstByte: [[Int]]
+    /// For each (lowercased) byte: 0 when no ASCII keyword starts with it, 1 when all that do
+    /// need a word boundary before them, 2 otherwise. A flat table, so a byte that starts nothing,
+    /// or that sits inside a word, costs a load and a compare.
+    private let startsKeyword: [UInt8]
     private let unicode: [UnicodeKeyword]
     /// The longest entry, in characters.
     let longestEntry: Int
@@ -61,6 +65,9 @@ struct KeywordMatcher: Sendable {
         }
         self.ascii = ascii
         self.byFirstByte = byFirstByte
+        startsKeyword = byFirstByte.map { list in
+            list.isEmpty ? 0 : list.allSatisfy { ascii[$0].needsStartBoundary } ? 1 : 2
+        }
         self.unicode = unicode
         longestEntry = longest
     }
@@ -68,26 +75,34 @@ struct KeywordMatcher: Sendable {
     /// ASCII entries found in `text`, as byte ranges with their entries.
     func scanASCII(_ text: ScanText, into hits: inout [(range: Range<Int>, entry: String)]) {
         guard !ascii.isEmpty else { return }
-        for index in 0..<text.count {
-            let candidates = byFirstByte[Int(text.bytes[index].asciiLowercased)]
-            guard !candidates.isEmpty else { continue }
-            var startChecked: Bool? = nil
-            for candidate in candidates {
-                let keyword = ascii[candidate]
-                let end = index + keyword.lowercased.count
-                guard end <= text.count else { continue }
-                if keyword.needsStartBoundary {
-                    if startChecked == nil { startChecked = !isWordBefore(text, index) }
-                    if startChecked == false { continue }
-                }
-                var same = true
-                for offset in 1..<keyword.lowercased.count where text.bytes[index + offset].asciiLowercased != keyword.lowercased[offset] {
-                    same = false
-                    break
-                }
-                guard same, !keyword.needsEndBoundary || !isWordAfter(text, end) else { continue }
-                hits.append((index..<end, keyword.entry))
+        startsKeyword.withUnsafeBufferPointer { starts in
+            for index in 0..<text.count {
+                let kind = starts[Int(text.bytes[index].asciiLowercased)]
+                if kind == 0 { continue }
+                if kind == 1, index > 0, text.bytes[index - 1].isAlnumByte || text.bytes[index - 1] == .underscore { continue }
+                scanASCII(text, at: index, into: &hits)
             }
+        }
+    }
+
+    /// The ASCII keywords that start at byte `index`.
+    private func scanASCII(_ text: ScanText, at index: Int, into hits: inout [(range: Range<Int>, entry: String)]) {
+        var startIsBoundary: Bool? = nil
+        for candidate in byFirstByte[Int(text.bytes[index].asciiLowercased)] {
+            let keyword = ascii[candidate]
+            let end = index + keyword.lowercased.count
+            guard end <= text.count else { continue }
+            if keyword.needsStartBoundary {
+                if startIsBoundary == nil { startIsBoundary = !isWordBefore(text, index) }
+                if startIsBoundary == false { continue }
+            }
+            var same = true
+            for offset in 1..<keyword.lowercased.count where text.bytes[index + offset].asciiLowercased != keyword.lowercased[offset] {
+                same = false
+                break
+            }
+            guard same, !keyword.needsEndBoundary || !isWordAfter(text, end) else { continue }
+            hits.append((index..<end, keyword.entry))
         }
     }
 

@@ -100,7 +100,7 @@ enum PhoneDetector {
 
     private static func northAmerican(_ text: ScanText, at start: Int) -> Range<Int>? {
         let before = text[start - 1]
-        guard !before.isAlnumByte, !isNumberPunctuation(before), !isReference(text, before: start) else { return nil }
+        guard !before.isAlnumByte, !isNumberPunctuation(before) else { return nil }
         var index = start
         if text[index] == UInt8(ascii: "1"), isGroupSeparator(text[index + 1]), text[index + 2].isDigitByte || text[index + 2] == .openParen {
             index += 2
@@ -125,7 +125,10 @@ enum PhoneDetector {
         index += 1
         guard digitGroup(text, at: index, count: 4) != nil else { return nil }
         index += 4
-        guard endsCleanly(text, at: index), validNANP(area: area, exchange: exchange) else { return nil }
+        // The label check last: it reads words back, and few digit runs get this far.
+        guard endsCleanly(text, at: index), validNANP(area: area, exchange: exchange), !isReference(text, before: start) else {
+            return nil
+        }
         return start..<index
     }
 

@@ -49,9 +49,13 @@ struct ScanText {
         var end = index
         let floor = max(0, index - limit)
         while end > floor, self[end - 1].isLabelPunctuation { end -= 1 }
+        let last = self[end - 1].asciiLowercased
         for word in words {
-            let start = end - word.utf8CodeUnitCount
-            if start >= floor, matchesLowercase(word, at: start), !self[start - 1].isAlnumByte { return true }
+            let length = word.utf8CodeUnitCount
+            let start = end - length
+            // The last letters differ for nearly every word: compare them before the rest.
+            guard start >= floor, word.utf8Start[length - 1] == last else { continue }
+            if matchesLowercase(word, at: start), !self[start - 1].isAlnumByte { return true }
         }
         return false
     }

@@ -8,6 +8,7 @@
 /// - a JWT: `eyJ…` `.` `eyJ…` with or without its `.signature` (an unsigned token still carries
 ///   the claims, and a stream must hold a token back before its signature arrives);
 /// - the token after `Bearer ` (the token only, so a mask reads `Bearer [SECRET]`);
+/// - the value assigned to a secret's name (`LabelledSecret`: `client_secret: …`);
 /// - or random-looking enough on its own (`HighEntropyToken`).
 enum SecretDetector {
     /// The longest JWT taken (a longer one is rare and still caught piecewise by the
@@ -25,6 +26,11 @@ enum SecretDetector {
             let start = index
             while text[index].isTokenByte { index += 1 }
             let end = index
+            if let value = LabelledSecret.value(text, nameStart: start, nameEnd: end) {
+                hits.append(value)
+                index = value.upperBound
+                continue
+            }
             if let jwtEnd = jwt(text, start, end) {
                 hits.append(start..<jwtEnd)
                 index = jwtEnd
@@ -59,7 +65,7 @@ enum SecretDetector {
     }
 
     /// The credential after `Bearer `: 20 or more characters of RFC 6750's `b64token` alphabet,
-    /// with a letter and a digit (so `Bearer YOUR_TOKEN_HERE` is not one).
+    /// with a letter and a digit or else random-looking (so `Bearer YOUR_TOKEN_HERE` is not one).
     private static func bearerToken(_ text: ScanText, after end: Int) -> Range<Int>? {
         guard text[end] == .space else { return nil }
         let start = end + 1
@@ -82,7 +88,7 @@ enum SecretDetector {
         while text[index] == .equals { index += 1 }
         // A full stop after the token ends the sentence.
         while index > start, text[index - 1] == .period { index -= 1 }
-        guard index - start >= 20, letters > 0, digits > 0 else { return nil }
+        guard index - start >= 20, letters > 0, digits > 0 || HighEntropyToken.looksRandom(text, start, index) else { return nil }
         return start..<index
     }
 }

@@ -76,16 +76,31 @@ struct Authenticator: Sendable {
         return .success(.key(key))
     }
 
+    /// The key a request carries. Parsed by hand (no Foundation trimming): it runs on every request.
     static func credential(_ headers: HTTPFields) -> String? {
-        if let value = headers[.authorization] {
-            let parts = value.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let token = parts[1].trimmingCharacters(in: .whitespaces)
-                return token.isEmpty ? nil : token
-            }
+        if let value = headers[.authorization], let token = bearerToken(value) { return token }
+        if let value = headers[apiKeyHeader] {
+            let token = trimmed(Substring(value))
+            if !token.isEmpty { return String(token) }
         }
-        if let value = headers[apiKeyHeader]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
         return nil
+    }
+
+    /// The token of `Bearer TOKEN` (the scheme in any case), nil for other schemes.
+    static func bearerToken(_ value: String) -> String? {
+        let utf8 = value.utf8
+        guard utf8.count > 7 else { return nil }
+        let scheme = utf8.prefix(6).map { $0 | 0x20 }
+        guard scheme.elementsEqual("bearer".utf8), utf8.dropFirst(6).first == UInt8(ascii: " ") else { return nil }
+        let token = trimmed(Substring(value).dropFirst(7))
+        return token.isEmpty ? nil : String(token)
+    }
+
+    private static func trimmed(_ text: Substring) -> Substring {
+        var text = text
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return text
     }
 
     /// The first and last characters only, as OpenAI shows a wrong key.

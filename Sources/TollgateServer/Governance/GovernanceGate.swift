@@ -34,12 +34,18 @@ struct GovernanceGate: Sendable {
         call.governance.metrics = metrics
         call.governance.output = call.endpoint.guardrails.output
         let endpoint = call.endpoint.config
-        if !endpoint.aiGateway.rateLimits.isEmpty {
-            try await admitLimits(&call, rules: endpoint.aiGateway.rateLimits, requester: requester)
+        let rules = endpoint.aiGateway.rateLimits
+        let input = call.endpoint.guardrails.input
+        // The upstream body is parsed once, for the token estimate and the input guardrails.
+        let countsTokens = rules.contains { $0.tokens != nil }
+        let parsed = countsTokens || input != nil ? try? JSONValue.parse(call.upstreamBody.readableBytesView) : nil
+        if !rules.isEmpty {
+            let reserved = countsTokens ? (parsed.map(TokenEstimator.estimateInput(parsed:)) ?? 0) + (call.maxTokens ?? defaultOutputReservation) : 0
+            try await admitLimits(&call, rules: rules, requester: requester, reserved: reserved)
         }
-        guard let input = call.endpoint.guardrails.input else { return }
+        guard let input, let parsed else { return }
         do throws(GateRefusal) {
-            try await screenInput(&call, check: input)
+            try await screenInput(&call, check: input, parsed: parsed)
         } catch {
             // A refused request used no tokens.
             call.governance.settle(tokens: 0)
@@ -47,9 +53,9 @@ struct GovernanceGate: Sendable {
         }
     }
 
-    private func admitLimits(_ call: inout InferenceCall, rules: [RateLimitRule], requester: Requester?) async throws(GateRefusal) {
-        let countsTokens = rules.contains { $0.tokens != nil }
-        let reserved = countsTokens ? TokenEstimator.estimateInput(call.record.request) + (call.maxTokens ?? defaultOutputReservation) : 0
+    private func admitLimits(
+        _ call: inout InferenceCall, rules: [RateLimitRule], requester: Requester?, reserved: Int
+    ) async throws(GateRefusal) {
         let request = LimitRequest(endpoint: call.endpoint.config.name, rules: rules, requester: requester, tokens: reserved)
         switch await limiter.admit(request) {
         case .admitted(let ticket, let headers):
@@ -74,8 +80,7 @@ struct GovernanceGate: Sendable {
         }
     }
 
-    private func screenInput(_ call: inout InferenceCall, check: GuardrailCheck) async throws(GateRefusal) {
-        guard case let parsed? = try? JSONValue.parse(call.upstreamBody.readableBytesView) else { return }
+    private func screenInput(_ call: inout InferenceCall, check: GuardrailCheck, parsed: JSONValue) async throws(GateRefusal) {
         let (found, masked) = check.screen(ChatTexts.texts(in: parsed))
         var findings = found
         let endpoint = call.endpoint.config.name
