@@ -56,6 +56,8 @@ struct ChatStreamRelay: Sendable {
                 var step = StreamGovernor.Step.relay([chunk])
                 if var active = governor {
                     step = await active.pass(chunk)
+                    // Noted as it goes, so a stream that ends early still records what was applied.
+                    if active.screensOutput { ledger.noteGuardrails(active.allFindings) }
                     governor = active
                 }
                 switch step {

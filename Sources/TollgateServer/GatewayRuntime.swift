@@ -36,7 +36,8 @@ public final class GatewayRuntime: Sendable {
         let exporter = config.tracing.otlp.map { OTLPExporter(config: $0, client: client, logger: logger) }
         var traceSink: (@Sendable ([TraceRecord]) -> Void)?
         if let exporter { traceSink = { traces in exporter.export(traces) } }
-        let metrics = GatewayMetrics()
+        let live = LiveEndpoints(config: config)
+        let metrics = GatewayMetrics(isEndpoint: { live.endpoint($0) != nil })
         let writer = RecordWriter(
             store: store, payloadLimit: config.limits.logPayloadLimitBytes, spillMaxBytes: config.limits.spillMaxBytes, logger: logger,
             onTracesWritten: traceSink,
@@ -53,7 +54,6 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.limits.maxResponseBytes
         )
         let simulatorURLs = Dictionary(uniqueKeysWithValues: config.providers.filter { $0.kind == .simulator && $0.baseURL == nil }.map { ($0.name, LateBoundURL()) })
-        let live = LiveEndpoints(config: config)
         let localModels = LocalModelRegistry()
         let builder = GatewayBuilder(
             config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
@@ -144,9 +144,16 @@ public final class GatewayRuntime: Sendable {
             live: live, writer: writer, store: store, hangups: hangups, archive: archive, readiness: ready, authenticator: authenticator,
             gate: governance.gate
         ).register(on: router)
+        ResponseRoutes(
+            archive: archive,
+            caller: { request throws(GatewayError) in try authenticator.authenticate(request.headers).get() },
+            mayRead: { caller, endpoint in
+                live.endpoint(endpoint).map { caller.mayQuery($0.config, defaultLevel: live.config.server.defaultPermission) } ?? false
+            }
+        ).register(on: router)
         KeyRoutes(admin: KeyAdmin(store: governance.keys.store, ring: governance.keys), adminToken: config.server.adminToken).register(on: router)
         MetricsRoute(metrics: governance.metrics, writer: writer, exports: { [weak self] in self?.exportStatistics }).register(on: router)
-        ResponseRoutes(archive: archive).register(on: router)
+
         TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)
         let logger = self.logger

@@ -132,8 +132,7 @@ struct InferenceRoutes: Sendable {
 
     /// Whether the caller may query an endpoint.
     private func mayQuery(_ caller: Caller, _ endpoint: EndpointConfig) -> Bool {
-        guard let level = caller.level(on: endpoint, defaultLevel: live.config.server.defaultPermission) else { return false }
-        return level >= .canQuery
+        caller.mayQuery(endpoint, defaultLevel: live.config.server.defaultPermission)
     }
 
     private func models(caller: Caller) -> Response {

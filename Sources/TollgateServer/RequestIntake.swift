@@ -127,7 +127,9 @@ struct RequestIntake: Sendable {
         var keeping: ResponseKeeping?
         if asResponses {
             // The OpenAI route stores its answers and continues stored conversations.
-            let continuation = api == .responses ? try await ResponsesContinuation(archive: archive).resolve(request) : nil
+            let continuation = api == .responses ? try await ResponsesContinuation(archive: archive, mayRead: { [live, caller] endpoint in
+                live.endpoint(endpoint).map { caller.mayQuery($0.config, defaultLevel: live.config.server.defaultPermission) } ?? false
+            }).resolve(request) : nil
             let context = continuation?.previousContext ?? []
             let sent = context.isEmpty ? request : ResponsesContext.continuing(request, after: context, responseID: record.requestID)
             do {
@@ -163,7 +165,7 @@ struct RequestIntake: Sendable {
         guard let endpoint = live.endpoint(name) else {
             throw GatewayError(code: .endpointNotFound, status: 404, message: "The endpoint `\(name)` does not exist.", param: "model")
         }
-        guard let level = caller.level(on: endpoint.config, defaultLevel: live.config.server.defaultPermission), level >= .canQuery else {
+        guard caller.mayQuery(endpoint.config, defaultLevel: live.config.server.defaultPermission) else {
             throw GatewayError(
                 code: .forbidden, status: 403,
                 message: "`\(caller.requester?.name ?? "anonymous")` does not have CAN_QUERY on the endpoint `\(name)`.", param: "model"

@@ -78,6 +78,8 @@ struct ResponsesStreamRelay: Sendable {
                 var step = StreamGovernor.Step.relay([chunk])
                 if var active = governor {
                     step = await active.pass(chunk)
+                    // Noted as it goes, so a stream that ends early still records what was applied.
+                    if active.screensOutput { ledger.noteGuardrails(active.allFindings) }
                     governor = active
                 }
                 let (out, cut) = Self.split(step)

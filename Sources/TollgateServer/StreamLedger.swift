@@ -77,6 +77,9 @@ final class StreamLedger: Sendable {
                     ?? TokenEstimator.estimateInput(record.request) + TokenEstimator.estimate(state.text)
                 governance.settle(tokens: tokens)
             }
+            for finding in state.outputFindings {
+                governance.metrics?.guardrail(endpoint: call.endpoint.config.name, direction: "output", check: finding.check, action: finding.action.rawValue)
+            }
             let findings = governance.inputFindings + state.outputFindings
             if !state.outputFindings.isEmpty { record.guardrails = GuardrailAnnotations.record(findings) }
             record.upstreamWait = now - upstreamStart

@@ -35,9 +35,19 @@ struct UpstreamRelay: Sendable {
             let outcome = await EntityAttempt(hangup: hangup).run(&call)
             waited += .now - start
             if candidates.count > 1 { attempts.append(outcome.attempt(entity: call.entity.config.name, duration: .now - start)) }
-            if outcome.allowsFallback && position < candidates.count - 1 { continue }
+            if outcome.allowsFallback && position < candidates.count - 1 {
+                if case .complete(let status, let body, _, let spanStart, let upstreamBody?) = outcome {
+                    // The answered error the fallback moves past keeps its span in the trace.
+                    call.trace.addModelCall(
+                        parent: nil, start: spanStart, inputs: upstreamBody, outputs: nil, usage: nil,
+                        error: ("HTTPError \(status)", String(buffer: body)), upstreamModel: call.entity.upstreamModel, stream: call.stream,
+                        type: call.spanType
+                    )
+                }
+                continue
+            }
             if attempts.count > 1 { call.record.fallbackAttempts = attempts }
-            call.record.upstreamWait = waited
+            call.record.upstreamWait = (call.record.upstreamWait ?? .zero) + waited
             var response = answer(call, outcome, start: start)
             call.governance.decorate(&response, record: call.record)
             return response

@@ -113,7 +113,13 @@ public struct KeyStore: Sendable {
 
     private static func key(_ row: Row) throws -> StoredKey {
         let groups = (try? JSONValue.parse(row["groups"] as String).arrayValue?.compactMap(\.stringValue)) ?? []
-        let date: (String) -> Date? = { column in (row[column] as String?).flatMap(UTCTimestamp.parse) }
+        // NULL is no time; a value that is not a readable time counts as long past, so an
+        // unreadable `revoked_at` still revokes and an unreadable `expires_at` still expires.
+        let date: (String) -> Date? = { column in
+            let value: DatabaseValue = row[column]
+            if value.isNull { return nil }
+            return String.fromDatabaseValue(value).flatMap(UTCTimestamp.parse) ?? .distantPast
+        }
         return StoredKey(
             keyID: row["key_id"], prefix: row["prefix"], hash: row["key_hash"], owner: row["owner"], groups: groups,
             servicePrincipal: (row["service_principal"] as Int) != 0, description: row["description"],

@@ -89,6 +89,18 @@ struct GovernanceTests {
         let all = try await gateway.post("/v1/models", body: "", headers: ["authorization": "Bearer \(alice)"], method: .GET)
         #expect(all.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["open", "sim"])
         #expect(try await gateway.post("/v1/models", body: "", method: .GET).status == 401)
+        // A stored response is read only by who may query the endpoint that stored it.
+        let stored = try await gateway.post("/v1/responses", body: #"{"model":"sim","input":"hi"}"#, headers: ["authorization": "Bearer \(alice)"])
+        let id = try #require(stored.json?["id"]?.stringValue)
+        #expect(try await gateway.post("/v1/responses/\(id)", body: "", headers: ["authorization": "Bearer \(alice)"], method: .GET).status == 200)
+        #expect(try await gateway.post("/v1/responses/\(id)", body: "", headers: ["authorization": "Bearer \(bob)"], method: .GET).status == 404)
+        #expect(try await gateway.post("/v1/responses/\(id)", body: "", method: .GET).status == 401)
+        let continued = #"{"model":"open","input":"more","previous_response_id":"\#(id)"}"#
+        #expect(try await gateway.post("/v1/responses", body: continued, headers: ["authorization": "Bearer \(bob)"]).status == 404)
+        // Names that are not endpoints share one metric label.
+        _ = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hi", endpoint: "no-such-endpoint-7"), headers: ["authorization": "Bearer \(alice)"])
+        let metrics = try await gateway.post("/metrics", body: "", method: .GET)
+        #expect(!metrics.body.contains("no-such-endpoint-7") && metrics.body.contains(#"endpoint="(unknown)""#))
         try await gateway.stop()
     }
 

@@ -31,6 +31,12 @@ enum Caller: Sendable {
         }
     }
 
+    /// Whether this caller holds CAN_QUERY (or more) on an endpoint.
+    func mayQuery(_ endpoint: EndpointConfig, defaultLevel: PermissionLevel?) -> Bool {
+        guard let level = level(on: endpoint, defaultLevel: defaultLevel) else { return false }
+        return level >= .canQuery
+    }
+
     /// Fills the row's `requester`, `key_id` and `requester_groups`.
     func stamp(_ record: inout InferenceRecord) {
         switch self {

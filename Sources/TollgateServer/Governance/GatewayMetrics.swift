@@ -15,8 +15,12 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Writer and exporter totals already added to their counters.
     private let seen = Mutex<[String: Int]>([:])
+    /// Whether a name is a configured endpoint: other names (typos, probes) share one label
+    /// value, so a client cannot grow the registry.
+    private let isEndpoint: @Sendable (String) -> Bool
 
-    public init() {
+    public init(isEndpoint: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.isEndpoint = isEndpoint
         var factory = PrometheusMetricsFactory(registry: registry)
         let fast: [Duration] = [
             .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
@@ -35,7 +39,7 @@ public final class GatewayMetrics: Sendable {
 
     /// One finished request (every row goes through here when it is queued).
     func request(_ record: InferenceRecord, total: Duration?, overhead: Duration?) {
-        let endpoint = record.endpointName.isEmpty ? "(none)" : record.endpointName
+        let endpoint = label(record.endpointName)
         let entity = record.servedEntityName ?? "(none)"
         CoreMetrics.Counter(label: "tollgate_requests_total", dimensions: [
             ("endpoint", endpoint), ("entity", entity), ("status", String(record.statusCode)), ("api", record.api.rawValue),
@@ -57,13 +61,13 @@ public final class GatewayMetrics: Sendable {
     func written(_ records: [InferenceRecord], usage: [TokenUsage?]) {
         for (record, usage) in zip(records, usage) {
             guard let usage else { continue }
-            let labels = [("gen_ai_operation_name", record.api == .embeddings ? "embeddings" : "chat"), ("gen_ai_request_model", record.endpointName),
+            let labels = [("gen_ai_operation_name", record.api == .embeddings ? "embeddings" : "chat"), ("gen_ai_request_model", label(record.endpointName)),
                           ("gen_ai_response_model", record.servedEntityName ?? "(none)")]
             CoreMetrics.Recorder(label: "gen_ai_client_token_usage", dimensions: labels + [("gen_ai_token_type", "input")], factory: factory).record(usage.input)
             CoreMetrics.Recorder(label: "gen_ai_client_token_usage", dimensions: labels + [("gen_ai_token_type", "output")], factory: factory).record(usage.output)
             if let cost = record.price?.tokenCost(input: usage.input, cachedInput: usage.cachedInput, output: usage.output), cost > 0 {
                 CoreMetrics.FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: [
-                    ("endpoint", record.endpointName), ("entity", record.servedEntityName ?? "(none)"),
+                    ("endpoint", label(record.endpointName)), ("entity", record.servedEntityName ?? "(none)"),
                 ], factory: factory).increment(by: cost)
             }
         }
@@ -109,6 +113,11 @@ public final class GatewayMetrics: Sendable {
         bytes.reserveCapacity(16 * 1024)
         registry.emit(into: &bytes)
         return ByteBuffer(bytes: bytes)
+    }
+
+    /// The endpoint label: the name when configured, `(none)` or `(unknown)` otherwise.
+    private func label(_ endpoint: String) -> String {
+        endpoint.isEmpty ? "(none)" : (isEndpoint(endpoint) ? endpoint : "(unknown)")
     }
 
     private static func nanos(_ duration: Duration) -> Int64 {

@@ -40,7 +40,9 @@ struct GovernanceGate: Sendable {
         let countsTokens = rules.contains { $0.tokens != nil }
         let parsed = countsTokens || input != nil ? try? JSONValue.parse(call.upstreamBody.readableBytesView) : nil
         if !rules.isEmpty {
-            let reserved = countsTokens ? (parsed.map(TokenEstimator.estimateInput(parsed:)) ?? 0) + (call.maxTokens ?? defaultOutputReservation) : 0
+            // Embeddings have no answer tokens to reserve.
+            let output = call.isEmbeddings ? 0 : (call.maxTokens ?? defaultOutputReservation)
+            let reserved = countsTokens ? (parsed.map(TokenEstimator.estimateInput(parsed:)) ?? 0) + output : 0
             try await admitLimits(&call, rules: rules, requester: requester, reserved: reserved)
         }
         guard let input, let parsed else { return }
@@ -84,13 +86,18 @@ struct GovernanceGate: Sendable {
         let (found, masked) = check.screen(ChatTexts.texts(in: parsed))
         var findings = found
         let endpoint = call.endpoint.config.name
+        var sent = parsed
         if !findings.contains(where: \.blocks), findings.contains(where: { $0.action == .mask }) {
             var next = masked.makeIterator()
-            let rewritten = ChatTexts.rewrite(parsed) { next.next() ?? $0 }
-            call.upstreamBody = ByteBuffer(bytes: rewritten.jsonBytes)
+            sent = ChatTexts.rewrite(parsed) { next.next() ?? $0 }
+            call.upstreamBody = ByteBuffer(bytes: sent.jsonBytes)
         }
         if !findings.contains(where: \.blocks), let judgeConfig = check.settings.judge {
-            let text = ChatTexts.userText(in: parsed)
+            // The judge reads what goes upstream: masked PII never reaches it. Its time is
+            // upstream wait, not the gateway's overhead.
+            let text = ChatTexts.userText(in: sent)
+            let judging = ContinuousClock.now
+            defer { call.record.upstreamWait = (call.record.upstreamWait ?? .zero) + (.now - judging) }
             var questions: [(String, GuardrailJudgeClient.Question)] = []
             if check.settings.safety { questions.append(("safety", .safety)) }
             if !check.settings.validTopics.isEmpty { questions.append(("valid_topics", .topics(check.settings.validTopics))) }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import Synchronization
@@ -48,7 +49,8 @@ final class GuardrailJudgeClient: Sendable {
 
     /// Whether the text passes the question; a judge that fails or answers neither word throws.
     func passes(_ question: Question, text: String, judge: GuardrailJudge) async throws(Failure) -> Bool {
-        let key = "\(judge.endpoint)\u{1}\(question)\u{1}\(text)"
+        // Keyed by a digest: the cache holds 10,000 small entries, not 10,000 prompts.
+        let key = SHA256.hash(data: Data("\(judge.endpoint)\u{1}\(question)\u{1}\(text)".utf8)).description
         if let cached = cache.withLock({ $0[key] }) { return cached }
         let answer = try await ask(question, text: text, judge: judge)
         let upper = answer.uppercased()

@@ -52,13 +52,19 @@ public final class KeyRing: Sendable {
         }
     }
 
-    /// Writes the last-used times noted since the previous flush.
+    /// Writes the last-used times noted since the previous flush (kept for the next one when
+    /// the write fails).
     func flushUse() async throws(StoreError) {
         let used = state.withLock { state in
             defer { state.used = [:] }
             return state.used
         }
-        try await store.touch(used)
+        do throws(StoreError) {
+            try await store.touch(used)
+        } catch {
+            state.withLock { state in state.used.merge(used) { newer, _ in newer } }
+            throw error
+        }
     }
 }
 
@@ -73,9 +79,10 @@ struct KeyRingService: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: interval)
+                // Reloading comes first and on its own: a revocation must not wait for a write.
                 do {
-                    try await ring.flushUse()
                     try await ring.reload()
+                    try? await ring.flushUse()
                     if failing.withLock({ $0 }) { logger.notice("keys reloaded from the store again") }
                     failing.withLock { $0 = false }
                 } catch {

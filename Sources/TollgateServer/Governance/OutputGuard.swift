@@ -58,15 +58,23 @@ struct StreamGovernor {
 
     var isActive: Bool { check != nil || limiter != nil }
 
+    /// Whether output guardrails screen this stream (its findings are worth noting as it goes).
+    var screensOutput: Bool { check != nil }
+
     mutating func pass(_ chunk: UpstreamChunk) async -> Step {
+        let text = ChatCompletionText.delta(ofChunk: chunk.json)
         if let usage = chunk.json["usage"], let reported = TokenEstimator.reported(in: usage) {
             tokens = max(tokens, reported.input + reported.output)
-        } else {
-            let delta = ChatCompletionText.delta(ofChunk: chunk.json)
-            if !delta.isEmpty { tokens += max(1, TokenEstimator.estimate(delta)) }
+        } else if !text.isEmpty {
+            tokens += max(1, TokenEstimator.estimate(text))
         }
-        if let limiter, let ticket, !(await limiter.charge(ticket, tokensSoFar: tokens)) {
-            return .cut([], end: .rateLimited)
+        // A chunk without answer text (the closing usage chunk) is charged but never cut: the
+        // answer it closes is already complete. A cut sends what the windows held first.
+        if let limiter, let ticket, !(await limiter.charge(ticket, tokensSoFar: tokens)), !text.isEmpty {
+            switch finish() {
+            case .relay(let held): return .cut(held, end: .rateLimited)
+            case .cut(let held, let end): return .cut(held, end: end)
+            }
         }
         guard let check, case .object(var object) = chunk.json, case .array(var choices)? = object["choices"] else { return .relay([chunk]) }
         for key in ["id", "object", "created", "model"] { envelope[key] = object[key] }
@@ -86,7 +94,11 @@ struct StreamGovernor {
             if case .send = step, let reason = choice["finish_reason"], !reason.isNull {
                 // The choice ends: what the window still holds goes out before its last chunk.
                 let flushed = screen.finish()
-                if case .send(let rest) = flushed, !rest.isEmpty { before.append(contentChunk(index: index, text: rest)) }
+                if case .send(let rest) = flushed, !rest.isEmpty {
+                    var delta = choice["delta"]?.objectValue ?? JSONObject()
+                    delta["content"] = .string((delta["content"]?.stringValue ?? "") + rest)
+                    choice["delta"] = .object(delta)
+                }
                 if case .block = flushed { step = flushed }
             }
             screens[index] = screen

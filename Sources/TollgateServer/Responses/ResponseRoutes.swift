@@ -6,6 +6,10 @@ import TollgateCore
 /// `DELETE /v1/responses/{id}` and `GET /v1/responses/{id}/input_items`.
 struct ResponseRoutes: Sendable {
     let archive: ResponseArchive
+    /// The caller of a request (401 under `server.auth: keys` without a valid key).
+    let caller: @Sendable (Request) throws(GatewayError) -> Caller
+    /// Whether a caller may read what an endpoint stored (CAN_QUERY on it); others get 404.
+    let mayRead: @Sendable (Caller, String) -> Bool
 
     func register(on router: Router<GatewayRequestContext>) {
         // Also under Databricks' OpenAI-compatible base, where its SDK's OpenAI client sends them.
@@ -13,28 +17,29 @@ struct ResponseRoutes: Sendable {
     }
 
     private func register(_ base: String, on router: Router<GatewayRequestContext>) {
-        router.get(RouterPath("\(base)/{id}")) { _, context in
-            let stored = try await find(context)
+        router.get(RouterPath("\(base)/{id}")) { request, context in
+            let stored = try await find(context, caller: try caller(request))
             return json(stored.response)
         }
-        router.delete(RouterPath("\(base)/{id}")) { _, context in
+        router.delete(RouterPath("\(base)/{id}")) { request, context in
             let id = Self.id(context)
+            _ = try await find(context, caller: try caller(request))
             let deleted: Bool
             do { deleted = try await archive.delete(id) } catch { throw Self.storeFailed(error) }
             guard deleted else { throw Self.notFound(id) }
             return json(["id": .string(id), "object": "response", "deleted": true])
         }
         router.get(RouterPath("\(base)/{id}/input_items")) { request, context in
-            let stored = try await find(context)
+            let stored = try await find(context, caller: try caller(request))
             return json(try Self.page(stored.inputItems, query: request.uri.queryParameters))
         }
     }
 
-    private func find(_ context: GatewayRequestContext) async throws(GatewayError) -> StoredResponse {
+    private func find(_ context: GatewayRequestContext, caller: Caller) async throws(GatewayError) -> StoredResponse {
         let id = Self.id(context)
         let found: StoredResponse?
         do { found = try await archive.find(id) } catch { throw Self.storeFailed(error) }
-        guard let found else { throw Self.notFound(id) }
+        guard let found, mayRead(caller, found.endpointName) else { throw Self.notFound(id) }
         return found
     }
 

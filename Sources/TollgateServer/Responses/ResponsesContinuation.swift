@@ -4,6 +4,8 @@ import TollgateCore
 /// default true) and, with `previous_response_id`, the stored conversation it continues.
 struct ResponsesContinuation: Sendable {
     let archive: ResponseArchive
+    /// Whether the caller may read what an endpoint stored (it must hold CAN_QUERY on it).
+    var mayRead: @Sendable (String) -> Bool = { _ in true }
 
     struct Resolved: Sendable {
         /// The earlier conversation's items, sent upstream before the request's own input.
@@ -31,7 +33,7 @@ struct ResponsesContinuation: Sendable {
             do { found = try await archive.find(id) } catch {
                 throw GatewayError(code: .internalError, status: 500, message: "The stored responses could not be read: \(error)")
             }
-            guard let found else {
+            guard let found, mayRead(found.endpointName) else {
                 throw GatewayError(
                     code: .previousResponseNotFound, status: 404, message: "Previous response with id '\(id)' not found.",
                     param: "previous_response_id")
