@@ -18,7 +18,7 @@ struct ChatStreamRelay: Sendable {
         let ledger = StreamLedger(call: call, record: record, upstreamStart: start, writer: writer)
         let chunks = self.chunks
         let returnTrace = call.returnTrace
-        let governor = StreamGovernor(governance: call.governance, inputTokens: TokenEstimator.estimateInput(call.record.request))
+        let governor = StreamGovernor(governance: call.governance)
         let active = governor.isActive
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {

@@ -147,9 +147,7 @@ public final class GatewayRuntime: Sendable {
         ResponseRoutes(
             archive: archive,
             caller: { request throws(GatewayError) in try authenticator.authenticate(request.headers).get() },
-            mayRead: { caller, endpoint in
-                live.endpoint(endpoint).map { caller.mayQuery($0.config, defaultLevel: live.config.server.defaultPermission) } ?? false
-            }
+            mayRead: { caller, endpoint in live.allows(caller, toQuery: endpoint) }
         ).register(on: router)
         KeyRoutes(admin: KeyAdmin(store: governance.keys.store, ring: governance.keys), adminToken: config.server.adminToken).register(on: router)
         MetricsRoute(metrics: governance.metrics, writer: writer, exports: { [weak self] in self?.exportStatistics }).register(on: router)

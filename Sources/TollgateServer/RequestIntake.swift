@@ -127,9 +127,8 @@ struct RequestIntake: Sendable {
         var keeping: ResponseKeeping?
         if asResponses {
             // The OpenAI route stores its answers and continues stored conversations.
-            let continuation = api == .responses ? try await ResponsesContinuation(archive: archive, mayRead: { [live, caller] endpoint in
-                live.endpoint(endpoint).map { caller.mayQuery($0.config, defaultLevel: live.config.server.defaultPermission) } ?? false
-            }).resolve(request) : nil
+            let continuation = api == .responses ? try await ResponsesContinuation(archive: archive, mayRead: { [live, caller] in live.allows(caller, toQuery: $0) })
+                .resolve(request) : nil
             let context = continuation?.previousContext ?? []
             let sent = context.isEmpty ? request : ResponsesContext.continuing(request, after: context, responseID: record.requestID)
             do {

@@ -25,7 +25,7 @@ struct ResponsesStreamRelay: Sendable {
         let inputEstimate = TokenEstimator.estimateInput(call.record.request)
         let returnTrace = call.returnTrace
         let dataOnly = call.record.api == .invocations
-        let governor = StreamGovernor(governance: call.governance, inputTokens: inputEstimate)
+        let governor = StreamGovernor(governance: call.governance)
         let active = governor.isActive
         let body = ResponseBody { writer in
             await withTaskCancellationHandler {

@@ -74,7 +74,7 @@ final class StreamLedger: Sendable {
             let governance = call.governance
             if governance.ticket != nil {
                 let tokens = state.reportedUsage.map { $0.input + $0.output }
-                    ?? TokenEstimator.estimateInput(record.request) + TokenEstimator.estimate(state.text)
+                    ?? governance.inputTokens + TokenEstimator.estimate(state.text)
                 governance.settle(tokens: tokens)
             }
             for finding in state.outputFindings {

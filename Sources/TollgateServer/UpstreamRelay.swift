@@ -139,16 +139,16 @@ struct UpstreamRelay: Sendable {
             buffer = nil
         }
         record.response = sent
-        if call.governance.ticket != nil { call.governance.settle(tokens: Self.tokens(record)) }
+        if call.governance.ticket != nil { call.governance.settle(tokens: Self.tokens(record, input: call.governance.inputTokens)) }
         writer.enqueue(record)
         return HTTPAnswers.json(status: status, body: buffer ?? ByteBuffer(string: sent), requestID: record.requestID, entity: record.servedEntityName)
     }
 
     /// The request's tokens for settling a reservation: reported, else estimated; none on errors.
-    private static func tokens(_ record: InferenceRecord) -> Int {
+    private static func tokens(_ record: InferenceRecord, input: Int) -> Int {
         switch record.usage {
         case .reported(let input, let output, _): input + output
-        case .estimate(let text): TokenEstimator.estimateInput(record.request) + TokenEstimator.estimate(text)
+        case .estimate(let text): input + TokenEstimator.estimate(text)
         case .responseBody(let body): TokenEstimator.usage(for: .responseBody(body), requestBody: record.request).map { $0.input + $0.output } ?? 0
         case .none: 0
         }

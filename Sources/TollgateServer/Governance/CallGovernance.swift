@@ -6,6 +6,9 @@ import TollgateCore
 /// settle, the headers to send, the output guardrails to apply.
 struct CallGovernance: Sendable {
     var limiter: (any RateLimiter)?
+    /// The prompt's token estimate made at admission (0 without a token limit), reused to
+    /// charge and settle so the request body is not parsed again.
+    var inputTokens = 0
     var ticket: LimitTicket?
     var limitHeaders: LimitHeaders?
     /// Output guardrails of the endpoint, compiled.

@@ -50,6 +50,13 @@ enum Caller: Sendable {
     }
 }
 
+extension LiveEndpoints {
+    /// Whether `caller` may query the live endpoint named `name` (false when there is none).
+    func allows(_ caller: Caller, toQuery name: String) -> Bool {
+        endpoint(name).map { caller.mayQuery($0.config, defaultLevel: config.server.defaultPermission) } ?? false
+    }
+}
+
 /// Checks the credentials of an inference request: `Authorization: Bearer …` or `api-key: …`
 /// (Azure OpenAI's header, which the openai SDK's `AzureOpenAI` client sends).
 struct Authenticator: Sendable {

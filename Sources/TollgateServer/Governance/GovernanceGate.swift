@@ -42,7 +42,9 @@ struct GovernanceGate: Sendable {
         if !rules.isEmpty {
             // Embeddings have no answer tokens to reserve.
             let output = call.isEmbeddings ? 0 : (call.maxTokens ?? defaultOutputReservation)
-            let reserved = countsTokens ? (parsed.map(TokenEstimator.estimateInput(parsed:)) ?? 0) + output : 0
+            let input = countsTokens ? (parsed.map(TokenEstimator.estimateInput(parsed:)) ?? 0) : 0
+            call.governance.inputTokens = input
+            let reserved = countsTokens ? input + output : 0
             try await admitLimits(&call, rules: rules, requester: requester, reserved: reserved)
         }
         guard let input, let parsed else { return }

@@ -49,11 +49,11 @@ struct StreamGovernor {
     /// The last chunk's envelope (id, model, created), for chunks the governor writes itself.
     private var envelope = JSONObject()
 
-    init(governance: CallGovernance, inputTokens: Int) {
+    init(governance: CallGovernance) {
         check = governance.output
         limiter = governance.ticket == nil ? nil : governance.limiter
         ticket = governance.ticket
-        tokens = inputTokens
+        tokens = governance.inputTokens
     }
 
     var isActive: Bool { check != nil || limiter != nil }
