@@ -73,6 +73,10 @@ struct StoreFailureTests {
         #expect(FileManager.default.fileExists(atPath: spillPath))
         let mode = try FileManager.default.attributesOfItem(atPath: spillPath)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+        // Health turns 503 at the first failed batch; the writer may still be spilling the rest.
+        for _ in 0..<300 where try await health(gateway).json?["store"]?["spilled_records"]?.intValue != 6 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         holder.release()
 
         let recovered = try await waitForHealth(gateway, status: 200)
