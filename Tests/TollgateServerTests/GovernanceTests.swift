@@ -47,6 +47,8 @@ struct GovernanceTests {
         #expect(missing.status == 401)
         #expect(missing.json?["error"]?["code"]?.stringValue == "invalid_api_key")
         #expect(try await gateway.rows(for: missing.requestID).inference?["status_code"] as Int? == 401)
+        let repeated = try await gateway.post("/api/2.0/tollgate/keys", body: #"{"owner":"a@example.com","owner":"b@example.com"}"#, headers: Self.admin)
+        #expect(repeated.status == 400)
         let wrong = try await gateway.post("/v1/chat/completions", body: TestConfigs.chat("hello"), headers: ["authorization": "Bearer tg-nope"])
         #expect(wrong.status == 401)
         let (key, id) = try await Self.key(gateway, owner: "alice@example.com", groups: ["data-eng"])

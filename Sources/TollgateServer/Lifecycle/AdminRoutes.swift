@@ -175,6 +175,12 @@ struct AdminRoutes: Sendable {
         } catch {
             throw GatewayError(code: .requestTooLarge, status: 413, message: "The request body is larger than \(limit) bytes.")
         }
+        // A repeated top-level key is refused, as on the inference routes (JSONDecoder keeps one).
+        do {
+            _ = try RequestMembers.scan(Array(body.readableBytesView), parsing: [], parseAll: false)
+        } catch {
+            throw GatewayError(code: .invalidParameterValue, status: 400, message: error.message)
+        }
         do {
             return try StrictDecoding.decodeJSON(type, from: Data(body.readableBytesView)).value
         } catch let error as ConfigError {
