@@ -75,8 +75,8 @@ WARMUP_S="$(to_seconds "$WARMUP")"
 [[ "$DRAIN_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DRAIN_TIMEOUT must be a positive integer"
 [[ "$TRACING" == 0 || "$TRACING" == 1 ]] || die "BENCH_TRACING must be 0 or 1"
 [[ "$GOVERNED" == 0 || "$GOVERNED" == 1 ]] || die "BENCH_GOVERNED must be 0 or 1"
-[[ "$PAIRED_ROUNDS" =~ ^[0-9]+$ ]] || die "BENCH_PAIRED_ROUNDS must be a whole number"
-[[ "$PAIRED_S" =~ ^[1-9][0-9]*$ ]] || die "BENCH_PAIRED_DURATION must be a positive integer"
+[[ "$PAIRED_ROUNDS" =~ ^[0-9]{1,3}$ ]] || die "BENCH_PAIRED_ROUNDS must be a whole number from 0 to 999"
+[[ "$PAIRED_S" =~ ^[1-9][0-9]{0,3}$ ]] || die "BENCH_PAIRED_DURATION must be a whole number of seconds from 1 to 9999"
 [[ "$STREAM_TOKENS_PER_SECOND" =~ ^[0-9]+$ ]] || die "BENCH_STREAM_TOKENS_PER_SECOND must be a whole number"
 [[ "$ONLY_DIRECT" != 1 ]] || { TRACING=0; GOVERNED=0; }
 
@@ -373,7 +373,7 @@ EOF
 
 # Python helper: parses wrk text output and prints the final report.
 cat >"$TMP/report.py" <<'PY'
-import json, os, re, sqlite3, sys
+import json, os, re, sqlite3, statistics, sys
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 
@@ -664,8 +664,8 @@ def governance_report(d, results, t1, tN, conns):
     pairs_u, pairs_g = paired_runs(res, "ungoverned"), paired_runs(res, "governed")
     total = sum(r["requests"] for r in (gw, g1, gN, *pairs_g) if r)
     # The median of the rounds' differences, when there are rounds; else the single runs'.
-    diffs = sorted(g["p50_ms"] - u["p50_ms"] for u, g in zip(pairs_u, pairs_g) if u and g)
-    paired_p50 = (diffs[len(diffs) // 2] if len(diffs) % 2 else (diffs[len(diffs) // 2 - 1] + diffs[len(diffs) // 2]) / 2) if diffs else None
+    diffs = [g["p50_ms"] - u["p50_ms"] for u, g in zip(pairs_u, pairs_g)]
+    paired_p50 = statistics.median(diffs) if diffs else None
     rows = count_store(f"{d}/bench-governed.db", ("inference_table", "endpoint_usage"))
     streams = {}
     for name in ("ungoverned", "governed"):
@@ -691,7 +691,7 @@ def governance_report(d, results, t1, tN, conns):
         print(f"  streams: {sg['requests']} sequential requests each, a simulated answer at {sg['tokens_per_second']:.0f} tokens/s; "
               "the governed one holds back the output guardrail's window (stream_window_chars, 64, plus 32 of context)")
     if diffs:
-        rounds = ", ".join(f"{g['p50_ms']:.3f}/{u['p50_ms']:.3f}" for u, g in zip(pairs_u, pairs_g) if u and g)
+        rounds = ", ".join(f"{g['p50_ms']:.3f}/{u['p50_ms']:.3f}" for u, g in zip(pairs_u, pairs_g))
         print(f"  {'p50 added, paired rounds':<{w}}{'':>26}{fmt_signed(paired_p50):>10}")
         print(f"  paired rounds (governed/ungoverned p50 ms, alternating order): {rounds}; median difference {paired_p50:+.3f} ms")
     print(f"  errors, governed: 1 conn: {errors_text(g1)}; {conns} conns: {errors_text(gN)}")
