@@ -7,10 +7,10 @@
 # through Tollgate left its inference_table and endpoint_usage rows. Unless BENCH_TRACING=0, a
 # second Tollgate with the same configuration plus `tracing: {enabled: false}` is measured the
 # same way in the same run, and the report adds what request tracing costs. Unless
-# BENCH_GOVERNED=0, a third one with governance on (a key, a user rate limit that never fires,
-# input and output PII guardrails, fallbacks) is measured too, against the same gateway
-# ungoverned, and both stream a simulated answer to measure what the output guardrail's window
-# adds to the time to first token.
+# BENCH_GOVERNED=0, the first gateway also serves governed twins of its endpoints (a key, a user
+# rate limit that never fires, input and output PII guardrails, fallbacks), measured in the same
+# process against the ungoverned ones, and both stream a simulated answer to measure what the
+# output guardrail's window adds to the time to first token.
 #
 # Usage: bench/run.sh
 #
@@ -21,8 +21,8 @@
 #   BENCH_THREADS         wrk threads for the throughput runs                       [2]
 #   BENCH_ONLY_DIRECT=1   measure nginx alone; skip Tollgate (no build, no targets)
 #   BENCH_TRACING=0       skip the second Tollgate (tracing off) and the tracing comparison
-#   BENCH_GOVERNED=0      skip the governed Tollgate (a key, a user rate limit that never fires,
-#                         input and output PII guardrails, fallbacks on) and its comparison
+#   BENCH_GOVERNED=0      skip the governed endpoints (a key, a user rate limit that never
+#                         fires, input and output PII guardrails, fallbacks on) and their comparison
 #   BENCH_PAIRED_ROUNDS   alternating 1-connection rounds, ungoverned and governed   [6]
 #   BENCH_PAIRED_DURATION length of each side of a round (seconds)                  [3]
 #   BENCH_STREAM_TOKENS_PER_SECOND  speed of the simulated streamed answer          [200]
@@ -119,7 +119,6 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 NGINX_PID=""
 TOLLGATE_PID=""
 NOTRACE_PID=""
-GOVERNED_PID=""
 SAMPLER_PID=""
 WRK_PID=""
 FINISHED=0
@@ -159,10 +158,9 @@ cleanup() {
   stop_process "$SAMPLER_PID" 2 || true
   stop_process "$TOLLGATE_PID" 10 || true
   stop_process "$NOTRACE_PID" 10 || true
-  stop_process "$GOVERNED_PID" 10 || true
   stop_process "$NGINX_PID" 5 || true
   if [[ "$FINISHED" != 1 ]]; then
-    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log" "$TMP/tollgate-notrace.log" "$TMP/tollgate-governed.log"; do
+    for f in "$TMP/nginx/error.log" "$TMP/tollgate.log" "$TMP/tollgate-notrace.log"; do
       if [[ -s "$f" ]]; then log "last lines of $f:"; tail -n 20 "$f" >&2 || true; fi
     done
   fi
@@ -225,6 +223,7 @@ wait_ready() {
 # ---------------------------------------------------------------------------------------------
 RESPONSE_JSON='{"id":"chatcmpl-bench0000000000000000000001","object":"chat.completion","created":1764028800,"model":"fixed","system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":"A proxy sits on every request, so each millisecond it adds is paid by every caller; queueing on a saturated event loop makes it grow."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":52,"completion_tokens":16,"total_tokens":68}}'
 REQUEST_JSON='{"model":"bench","messages":[{"role":"user","content":"Summarise in one sentence why a reverse proxy placed in front of a model server should add as little latency as possible, and name one thing that makes the added time grow under load."}],"max_tokens":16}'
+GOVERNED_REQUEST_JSON="${REQUEST_JSON/'"model":"bench"'/'"model":"bench-governed"'}"
 
 NGINX_PORT="$(free_port)"
 mkdir -p "$TMP/nginx/temp" "$TMP/results"
@@ -271,20 +270,20 @@ log "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$NGINX_PORT (p
 # tracing off, its own port and its own store, the configuration otherwise the same
 # ---------------------------------------------------------------------------------------------
 # write_config FILE PORT DB [EXTRA_TOP_LEVEL_LINE] [governed]
-# Every gateway also has `bench-stream`, a simulated streamed answer (for the stream timing),
-# and `bench` a second entity only a fallback would reach. `governed` adds keys, a user rate
-# limit that never fires, input and output PII guardrails and fallbacks to both endpoints.
+# Every gateway has `bench` (with a second entity only a fallback would reach) and
+# `bench-stream`, a simulated streamed answer (for the stream timing). `governed` adds their
+# twins `bench-governed` and `bench-stream-governed`, the same plus a user rate limit that never
+# fires, input and output PII guardrails and fallbacks. Authentication stays `none`, so the
+# ungoverned endpoints take requests without a key; the governed ones are sent a key, which the
+# gateway looks up and records as it does with `auth: keys`.
 write_config() {
-  local file="$1" port="$2" db="$3" extra="${4:-}" governed="${5:-}" auth="none" gateway=""
-  if [[ -n "$governed" ]]; then
-    auth="keys"
-    gateway="
+  local file="$1" port="$2" db="$3" extra="${4:-}" governed="${5:-}"
+  local gateway="
       rate_limits: [{key: user, calls: 1000000000, tokens: 1000000000000}]
       guardrails: {input: {pii: {behavior: MASK}}, output: {pii: {behavior: MASK}}}
       fallback_config: {enabled: true}"
-  fi
   {
-    echo "server: {host: 127.0.0.1, port: $port, auth: $auth}"
+    echo "server: {host: 127.0.0.1, port: $port, auth: none}"
     echo "store: sqlite:$db"
     [[ -z "$extra" ]] || echo "$extra"
     cat <<EOF
@@ -297,7 +296,16 @@ providers:
     kind: simulator
     simulator: {tokens_per_second: $STREAM_TOKENS_PER_SECOND}
 endpoints:
-  - name: bench
+EOF
+    bench_endpoints "" ""
+    [[ -z "$governed" ]] || bench_endpoints "-governed" "$gateway"
+  } >"$file"
+}
+
+# bench_endpoints SUFFIX AI_GATEWAY_EXTRA: the `bench` and `bench-stream` endpoints of a config.
+bench_endpoints() {
+  cat <<EOF
+  - name: bench$1
     config:
       served_entities:
         - name: fixed
@@ -308,24 +316,27 @@ endpoints:
         routes: [{served_entity_name: fixed, traffic_percentage: 100}, {served_entity_name: spare, traffic_percentage: 0}]
     ai_gateway:
       inference_table_config: {enabled: true}
-      usage_tracking_config: {enabled: true}$gateway
-  - name: bench-stream
+      usage_tracking_config: {enabled: true}$2
+  - name: bench-stream$1
     config:
       served_entities:
         - name: simulated
           external_model: {provider: sim, name: gpt-sim}
     ai_gateway:
-      inference_table_config: {enabled: true}$gateway
+      inference_table_config: {enabled: true}$2
 EOF
-  } >"$file"
 }
 
 TOLLGATE_URL=""
 NOTRACE_URL=""
+GOVERNED_KEY=""
 TOLLGATE_PORT=""
 if [[ "$ONLY_DIRECT" != 1 ]]; then
   TOLLGATE_PORT="$(other_free_port "$NGINX_PORT")"
-  write_config "$TMP/tollgate.yaml" "$TOLLGATE_PORT" "$TMP/bench.db"
+  write_config "$TMP/tollgate.yaml" "$TOLLGATE_PORT" "$TMP/bench.db" "" "$([[ "$GOVERNED" == 1 ]] && echo governed)"
+  if [[ "$GOVERNED" == 1 ]]; then
+    GOVERNED_KEY="$("$BIN" keys create --owner bench@example.com --group bench --store "sqlite:$TMP/bench.db" 2>/dev/null)"
+  fi
   "$BIN" serve --config "$TMP/tollgate.yaml" >"$TMP/tollgate.log" 2>&1 &
   TOLLGATE_PID=$!
   wait_ready tollgate "$TOLLGATE_PID" "http://127.0.0.1:$TOLLGATE_PORT/health/ready"
@@ -342,18 +353,11 @@ if [[ "$TRACING" == 1 ]]; then
   log "tollgate with tracing off on 127.0.0.1:$NOTRACE_PORT (pid $NOTRACE_PID)"
 fi
 
+# The governed endpoints are served by the first gateway: same process, same upstream.
 GOVERNED_URL=""
-GOVERNED_KEY=""
-GOVERNED_PORT=""
 if [[ "$GOVERNED" == 1 ]]; then
-  GOVERNED_PORT="$(other_free_port "$NGINX_PORT" "$TOLLGATE_PORT" "${NOTRACE_PORT:-}")"
-  write_config "$TMP/tollgate-governed.yaml" "$GOVERNED_PORT" "$TMP/bench-governed.db" "" governed
-  GOVERNED_KEY="$("$BIN" keys create --owner bench@example.com --group bench --store "sqlite:$TMP/bench-governed.db" 2>/dev/null)"
-  "$BIN" serve --config "$TMP/tollgate-governed.yaml" >"$TMP/tollgate-governed.log" 2>&1 &
-  GOVERNED_PID=$!
-  wait_ready "tollgate (governed)" "$GOVERNED_PID" "http://127.0.0.1:$GOVERNED_PORT/health/ready"
-  GOVERNED_URL="http://127.0.0.1:$GOVERNED_PORT/v1/chat/completions"
-  log "tollgate with governance on 127.0.0.1:$GOVERNED_PORT (pid $GOVERNED_PID)"
+  GOVERNED_URL="$TOLLGATE_URL"
+  log "governed endpoints bench-governed and bench-stream-governed on the same gateway"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -368,7 +372,7 @@ cat >"$TMP/chat-governed.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $GOVERNED_KEY"
-wrk.body = [[$REQUEST_JSON]]
+wrk.body = [[$GOVERNED_REQUEST_JSON]]
 EOF
 
 # Python helper: parses wrk text output and prints the final report.
@@ -440,10 +444,13 @@ def errors_text(r):
     parts.append(f"{sock} socket" + (f" (connect {r['connect']}, read {r['read']}, write {r['write']}, timeout {r['timeout']})" if sock else ""))
     return ", ".join(parts)
 
-def count_rows(db, table):
+def count_rows(db, table, endpoint=None):
+    """Rows of a table, or only those of one endpoint (`endpoint_name`)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        if endpoint is None:
+            return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        return con.execute(f"SELECT COUNT(*) FROM {table} WHERE endpoint_name = ?", (endpoint,)).fetchone()[0]
     finally:
         con.close()
 
@@ -453,11 +460,11 @@ def read_kb_as_mb(path):
     except (OSError, ValueError):
         return None
 
-def count_store(db, tables):
+def count_store(db, tables, endpoint=None):
     rows = {}
     for table in tables:
         try:
-            rows[table] = count_rows(db, table)
+            rows[table] = count_rows(db, table, endpoint)
         except sqlite3.Error as e:
             rows[table] = None
             print(f"[bench] cannot count {table} in {db}: {e}", file=sys.stderr)
@@ -503,7 +510,7 @@ def report(d):
         total = sum(r["requests"] for r in (tw, t1, tN, *paired_runs(res, "ungoverned")) if r)
         for table in ("inference_table", "endpoint_usage"):
             try:
-                rows[table] = count_rows(f"{d}/bench.db", table)
+                rows[table] = count_rows(f"{d}/bench.db", table, "bench")
             except sqlite3.Error as e:
                 rows[table] = None
                 print(f"[bench] cannot count {table}: {e}", file=sys.stderr)
@@ -589,7 +596,7 @@ def tracing_report(d, results, t1, tN, tw, n1, nN, nw, on_total, on_rows, conns)
     rss_mb = read_kb_as_mb(f"{res}/rss_max_kb_notrace")
     hwm_mb = read_kb_as_mb(f"{res}/hwm_kb_notrace")
     total = sum(r["requests"] for r in (nw, n1, nN) if r)
-    rows = count_store(f"{d}/bench-notrace.db", ("inference_table", "endpoint_usage"))
+    rows = count_store(f"{d}/bench-notrace.db", ("inference_table", "endpoint_usage"), "bench")
     traces_on = count_store(f"{d}/bench.db", ("traces",)).get("traces")
     traces_off = count_store(f"{d}/bench-notrace.db", ("traces",)).get("traces")
 
@@ -653,8 +660,8 @@ def paired_runs(res, side):
     return runs
 
 def governance_report(d, results, t1, tN, conns):
-    """The governed gateway (key, rate limit, PII guardrails both ways, fallbacks) against the
-    same gateway ungoverned (the main run), and the streams' time to first token."""
+    """The governed endpoints (key, rate limit, PII guardrails both ways, fallbacks) against the
+    ungoverned ones of the same gateway process (the main run), and the streams' time to first token."""
     res = f"{d}/results"
     load = lambda name: parse_wrk(f"{res}/{name}.txt") if os.path.exists(f"{res}/{name}.txt") else None
     gw, g1, gN = load("tollgate-governed-warmup"), load("tollgate-governed-c1"), load("tollgate-governed-cN")
@@ -666,7 +673,7 @@ def governance_report(d, results, t1, tN, conns):
     # The median of the rounds' differences, when there are rounds; else the single runs'.
     diffs = [g["p50_ms"] - u["p50_ms"] for u, g in zip(pairs_u, pairs_g)]
     paired_p50 = statistics.median(diffs) if diffs else None
-    rows = count_store(f"{d}/bench-governed.db", ("inference_table", "endpoint_usage"))
+    rows = count_store(f"{d}/bench.db", ("inference_table", "endpoint_usage"), "bench-governed")
     streams = {}
     for name in ("ungoverned", "governed"):
         try:
@@ -674,7 +681,7 @@ def governance_report(d, results, t1, tN, conns):
         except (OSError, ValueError):
             streams[name] = None
     print()
-    print("governance overhead (same run; a key, a user rate limit that never fires, input and output PII guardrails, fallbacks)")
+    print("governance overhead (same process; a key, a user rate limit that never fires, input and output PII guardrails, fallbacks)")
     w = 29
     print(f"  {'':<{w}}{'ungoverned':>13}{'governed':>13}{'added':>10}")
     print(f"  {'p50 latency, 1 conn (ms)':<{w}}{fmt_ms(t1 and t1['p50_ms']):>13}{fmt_ms(g1 and g1['p50_ms']):>13}{fmt_signed(added_p50):>10}")
@@ -743,7 +750,7 @@ cpu_ticks() {
 settle() {
   local pids=() pid i busy waited=0
   local -A before=()
-  for pid in "$TOLLGATE_PID" "$NOTRACE_PID" "$GOVERNED_PID"; do [[ -n "$pid" ]] && pids+=("$pid"); done
+  for pid in "$TOLLGATE_PID" "$NOTRACE_PID"; do [[ -n "$pid" ]] && pids+=("$pid"); done
   (( ${#pids[@]} > 0 )) || return 0
   for (( i = 0; i < 30; i++ )); do
     for pid in "${pids[@]}"; do before[$pid]="$(cpu_ticks "$pid")"; done
@@ -864,12 +871,12 @@ if [[ "$TRACING" == 1 ]]; then
   run_cN tollgate-notrace-cN "$NOTRACE_URL" "$NOTRACE_PID" "_notrace"
 fi
 if [[ "$GOVERNED" == 1 ]]; then
-  run_cN tollgate-governed-cN "$GOVERNED_URL" "$GOVERNED_PID" "_governed" "$TMP/chat-governed.lua"
+  run_cN tollgate-governed-cN "$GOVERNED_URL" "$TOLLGATE_PID" "_governed" "$TMP/chat-governed.lua"
   log "streams: time to first token through tollgate, ungoverned and governed (output PII window)"
   settle
   export BENCH_STREAM_TOKENS_PER_SECOND="$STREAM_TOKENS_PER_SECOND"
-  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$TOLLGATE_PORT" "" >"$TMP/results/stream-ungoverned.json"
-  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$GOVERNED_PORT" "$GOVERNED_KEY" >"$TMP/results/stream-governed.json"
+  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$TOLLGATE_PORT" "" bench-stream >"$TMP/results/stream-ungoverned.json"
+  python3 "$ROOT/bench/stream_ttft.py" "http://127.0.0.1:$TOLLGATE_PORT" "$GOVERNED_KEY" bench-stream-governed >"$TMP/results/stream-governed.json"
 fi
 
 if [[ "$ONLY_DIRECT" != 1 ]]; then
@@ -879,10 +886,6 @@ fi
 if [[ "$TRACING" == 1 ]]; then
   drain "tollgate (tracing off)" "$NOTRACE_PID"
   NOTRACE_PID=""
-fi
-if [[ "$GOVERNED" == 1 ]]; then
-  drain "tollgate (governed)" "$GOVERNED_PID"
-  GOVERNED_PID=""
 fi
 
 export ONLY_DIRECT TRACING GOVERNED CONNECTIONS THREADS
