@@ -495,25 +495,13 @@ def report(d):
 
     rss_mb = hwm_mb = None
     if not only_direct:
-        try:
-            rss_mb = int(open(f"{res}/rss_max_kb").read().strip()) / 1024
-        except (OSError, ValueError):
-            rss_mb = None
-        try:
-            hwm_mb = int(open(f"{res}/hwm_kb").read().strip()) / 1024
-        except (OSError, ValueError):
-            hwm_mb = None
+        rss_mb, hwm_mb = read_kb_as_mb(f"{res}/rss_max_kb"), read_kb_as_mb(f"{res}/hwm_kb")
 
     rows = {}
     total = None
     if not only_direct:
         total = sum(r["requests"] for r in (tw, t1, tN, *paired_runs(res, "ungoverned")) if r)
-        for table in ("inference_table", "endpoint_usage"):
-            try:
-                rows[table] = count_rows(f"{d}/bench.db", table, "bench")
-            except sqlite3.Error as e:
-                rows[table] = None
-                print(f"[bench] cannot count {table}: {e}", file=sys.stderr)
+        rows = count_store(f"{d}/bench.db", ("inference_table", "endpoint_usage"), "bench")
 
     print()
     print("Tollgate benchmark")
