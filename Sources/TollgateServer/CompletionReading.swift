@@ -11,6 +11,8 @@ struct CompletionReading {
     var counts: TokenCounts?
     /// The parsed completion, kept when it is translated to a Responses object.
     var completion: JSONValue?
+    /// Each choice's answer text (chat and embeddings readings), for the output guardrails.
+    var texts: [String] = []
 
     init?(_ body: ByteBuffer, output: OutputFormat) {
         switch output {
@@ -18,6 +20,7 @@ struct CompletionReading {
             guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else { return nil }
             evidence = digest.usageEvidence
             counts = digest.tokenCounts
+            texts = digest.texts
         case .responses:
             guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else { return nil }
             let reported = completion["usage"].flatMap(TokenEstimator.reported(in:))
@@ -39,7 +42,17 @@ struct ChatCompletionDigest: Decodable {
     }
 
     struct Choice: Decodable {
-        struct Message: Decodable { var content: String? }
+        struct Message: Decodable {
+            enum CodingKeys: String, CodingKey { case content }
+            var content: String?
+
+            /// Content that is not a string (a list of parts) has no text to read; the body
+            /// stays valid.
+            init(from decoder: any Decoder) throws {
+                content = try? decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .content)
+            }
+        }
+
         var message: Message?
     }
 
@@ -56,8 +69,10 @@ struct ChatCompletionDigest: Decodable {
         if let input = usage?.prompt_tokens, let output = usage?.completion_tokens ?? (choices == nil ? 0 : nil) {
             return .reported(input: input, output: output, cachedInput: usage?.prompt_tokens_details?.cached_tokens)
         }
-        return .estimate(responseText: (choices ?? []).compactMap { $0.message?.content }.joined())
+        return .estimate(responseText: texts.joined())
     }
+
+    var texts: [String] { (choices ?? []).compactMap { $0.message?.content } }
 }
 
 /// Upstream error bodies: OpenAI-style envelopes pass through; anything else is wrapped.

@@ -159,9 +159,11 @@ public final class GatewayRuntime: Sendable {
         let cap = server.effectiveMaxConnections(openFileLimit: OpenFileLimit.current)
         return Application(
             router: router,
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [hangups.watcher()], idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000))
-            )),
+            server: HTTPServerBuilder { responder in
+                LoopAffineChannel(base: HTTP1Channel(responder: responder, configuration: .init(
+                    additionalChannelHandlers: [hangups.watcher()], idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000))
+                )))
+            },
             configuration: .init(
                 address: .hostname(server.host, port: server.port), serverName: "tollgate",
                 availableConnectionsDelegate: MaximumAvailableConnections(cap, logger: logger)

@@ -164,10 +164,11 @@ struct UpstreamRelay: Sendable {
         if call.stream { record.streamEnd = (200..<300).contains(status) ? .done : .upstreamError }
         let raw = String(buffer: body)
         let ok = (200..<300).contains(status)
-        // The body is decoded once: a small digest when it is relayed as is, the whole document
-        // when it becomes a Responses object or passes output guardrails.
+        // The body is decoded once: a small digest when it is relayed as is (output guardrails
+        // screen the digest's texts), the whole document when it becomes a Responses object or
+        // a guardrail's finding must be written into it.
         let guarded = ok && call.governance.output != nil && !call.isEmbeddings
-        let reading = ok ? CompletionReading(body, output: guarded ? .responses(request: [:]) : call.output) : nil
+        let reading = ok ? CompletionReading(body, output: call.output) : nil
         if let upstreamBody {
             call.trace.addModelCall(
                 parent: nil, start: spanStart, inputs: upstreamBody, outputs: ok ? raw : nil, usage: reading?.counts,
@@ -186,7 +187,7 @@ struct UpstreamRelay: Sendable {
         record.usage = reading.evidence
         var completion = reading.completion
         var screened = false
-        if guarded, let check = call.governance.output, let original = completion {
+        if guarded, let check = call.governance.output, let original = completion ?? Self.flagged(reading, by: check, body: body) {
             let (rewritten, findings) = CompletionGuard.apply(check, to: original)
             // Nothing found: the upstream's bytes go out as they came.
             if !findings.isEmpty {
@@ -211,6 +212,12 @@ struct UpstreamRelay: Sendable {
         default:
             return answer(call, record: &record, status: status, body: raw, raw: body)
         }
+    }
+
+    /// The whole answer, parsed only when the digest's texts have a finding to write into it.
+    private static func flagged(_ reading: CompletionReading, by check: GuardrailCheck, body: ByteBuffer) -> JSONValue? {
+        guard !check.screen(reading.texts).findings.isEmpty else { return nil }
+        return try? JSONValue.parse(body.readableBytesView)
     }
 
     private func invalid(_ call: InferenceCall, raw: String, start: ContinuousClock.Instant) -> Response {

@@ -60,15 +60,31 @@ public struct LimitHeaders: Sendable, Equatable {
         self.resetTokens = resetTokens
     }
 
-    /// OpenAI's header fields, in its formats (`x-ratelimit-reset-requests: 1m0s`, `250ms`, `17.5s`).
+    /// OpenAI's `x-ratelimit-*` header fields, in the order they are written.
+    public enum Field: String, Sendable, CaseIterable {
+        case limitRequests = "x-ratelimit-limit-requests"
+        case limitTokens = "x-ratelimit-limit-tokens"
+        case remainingRequests = "x-ratelimit-remaining-requests"
+        case remainingTokens = "x-ratelimit-remaining-tokens"
+        case resetRequests = "x-ratelimit-reset-requests"
+        case resetTokens = "x-ratelimit-reset-tokens"
+    }
+
+    /// Each field that has a value, in OpenAI's formats (`x-ratelimit-reset-requests: 1m0s`,
+    /// `250ms`, `17.5s`), without building a list.
+    public func forEachField(_ body: (Field, String) -> Void) {
+        if let limitRequests { body(.limitRequests, String(limitRequests)) }
+        if let limitTokens { body(.limitTokens, String(limitTokens)) }
+        if let remainingRequests { body(.remainingRequests, String(remainingRequests)) }
+        if let remainingTokens { body(.remainingTokens, String(remainingTokens)) }
+        if let resetRequests { body(.resetRequests, Self.render(resetRequests)) }
+        if let resetTokens { body(.resetTokens, Self.render(resetTokens)) }
+    }
+
+    /// The header fields as name/value pairs.
     public var httpFields: [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
-        if let limitRequests { fields.append(("x-ratelimit-limit-requests", String(limitRequests))) }
-        if let limitTokens { fields.append(("x-ratelimit-limit-tokens", String(limitTokens))) }
-        if let remainingRequests { fields.append(("x-ratelimit-remaining-requests", String(remainingRequests))) }
-        if let remainingTokens { fields.append(("x-ratelimit-remaining-tokens", String(remainingTokens))) }
-        if let resetRequests { fields.append(("x-ratelimit-reset-requests", Self.render(resetRequests))) }
-        if let resetTokens { fields.append(("x-ratelimit-reset-tokens", Self.render(resetTokens))) }
+        forEachField { fields.append(($0.rawValue, $1)) }
         return fields
     }
 

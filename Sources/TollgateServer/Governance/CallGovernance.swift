@@ -54,9 +54,14 @@ struct CallGovernance: Sendable {
 enum LimitHeaderFields {
     static let retryAfter = HTTPField.Name("retry-after")!
 
+    /// The field names, built once.
+    private static let names: [LimitHeaders.Field: HTTPField.Name] = Dictionary(
+        uniqueKeysWithValues: LimitHeaders.Field.allCases.map { ($0, HTTPField.Name($0.rawValue)!) }
+    )
+
     static func apply(_ limits: LimitHeaders, to headers: inout HTTPFields) {
-        for (name, value) in limits.httpFields {
-            if let field = HTTPField.Name(name) { headers[field] = value }
+        limits.forEachField { field, value in
+            if let name = names[field] { headers[name] = value }
         }
     }
 }

@@ -6,11 +6,25 @@ enum ChatTexts {
     /// Every text in document order.
     static func texts(in body: JSONValue) -> [String] {
         var out: [String] = []
-        _ = rewrite(body) { text in
-            out.append(text)
-            return text
+        if let messages = body["messages"]?.arrayValue {
+            for message in messages { collect(message["content"], into: &out) }
+        } else if let input = body["input"] {
+            switch input {
+            case .string(let text): out.append(text)
+            case .array(let items): out += items.compactMap(\.stringValue)
+            default: break
+            }
         }
         return out
+    }
+
+    /// A message content's texts, read without rebuilding it (the order `rewriteContent` visits).
+    private static func collect(_ content: JSONValue?, into out: inout [String]) {
+        switch content {
+        case .string(let text)?: out.append(text)
+        case .array(let parts)?: out += parts.compactMap { $0["text"]?.stringValue }
+        default: break
+        }
     }
 
     /// The user-authored texts (what the judge reads): user messages, or embeddings input.
@@ -43,7 +57,7 @@ enum ChatTexts {
 
     private static func texts(inContent content: JSONValue?) -> [String] {
         var out: [String] = []
-        if let content { _ = rewriteContent(content) { out.append($0); return $0 } }
+        collect(content, into: &out)
         return out
     }
 

@@ -78,7 +78,7 @@ struct StreamGovernor {
         }
         guard let check, case .object(var object) = chunk.json, case .array(var choices)? = object["choices"] else { return .relay([chunk]) }
         for key in ["id", "object", "created", "model"] { envelope[key] = object[key] }
-        var before: [UpstreamChunk] = []
+        let before: [UpstreamChunk] = []
         for position in choices.indices {
             guard case .object(var choice) = choices[position] else { continue }
             let index = choice["index"]?.intValue ?? position
