@@ -37,6 +37,15 @@ public enum APIKeys {
         return String(decoding: hex, as: UTF8.self)
     }
 
+    /// The SHA-256 of a presented key as a fixed-size value: what the request path looks keys up
+    /// by, with no hex string or buffer built per request.
+    public static func digest(_ key: String) -> KeyDigest {
+        var hasher = SHA256()
+        var key = key
+        key.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { KeyDigest(bytes: $0) }
+    }
+
     /// `30d`, `12h`, `90m`, `3600s` (or a bare number of days) as seconds; nil when malformed or out of range.
     public static func duration(_ text: String) -> TimeInterval? {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
@@ -50,5 +59,50 @@ public enum APIKeys {
             return nil
         }
         return TimeInterval(count * unit)
+    }
+}
+
+/// A key's SHA-256 as four words, hashable without building a string.
+public struct KeyDigest: Hashable, Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        words = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        )
+    }
+
+    /// The digest of a stored hex hash; nil when it is not 64 hex digits.
+    init?(hex: String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var high: UInt8?
+        for character in hex.utf8 {
+            let value: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = character - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if let first = high {
+                bytes.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        guard bytes.count == 32, high == nil else { return nil }
+        self = bytes.withUnsafeBytes { KeyDigest(bytes: $0) }
+    }
+
+    public static func == (lhs: KeyDigest, rhs: KeyDigest) -> Bool { lhs.words == rhs.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }

@@ -11,7 +11,7 @@ import TollgateStore
 /// back in batches.
 public final class KeyRing: Sendable {
     private struct State {
-        var byHash: [String: StoredKey] = [:]
+        var byDigest: [KeyDigest: StoredKey] = [:]
         var used: [String: Date] = [:]
         var loaded = false
     }
@@ -23,9 +23,9 @@ public final class KeyRing: Sendable {
 
     /// The stored key a presented key matches, if it is usable now; notes its use.
     func lookup(_ presented: String, now: Date = Date()) -> StoredKey? {
-        let hash = APIKeys.hash(presented)
+        let digest = APIKeys.digest(presented)
         return state.withLock { state in
-            guard let key = state.byHash[hash], key.isUsable(at: now) else { return nil }
+            guard let key = state.byDigest[digest], key.isUsable(at: now) else { return nil }
             state.used[key.keyID] = now
             return key
         }
@@ -35,20 +35,22 @@ public final class KeyRing: Sendable {
     public func reload() async throws(StoreError) {
         let keys = try await store.all()
         state.withLock { state in
-            state.byHash = Dictionary(keys.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
+            // A stored hash that is not a SHA-256 in hex can match no presented key.
+            state.byDigest = Dictionary(keys.compactMap { key in KeyDigest(hex: key.hash).map { ($0, key) } }, uniquingKeysWith: { first, _ in first })
             state.loaded = true
         }
     }
 
     /// Adds a key created by this process, usable before the next reload.
     func add(_ key: StoredKey) {
-        state.withLock { $0.byHash[key.hash] = key }
+        guard let digest = KeyDigest(hex: key.hash) else { return }
+        state.withLock { $0.byDigest[digest] = key }
     }
 
     /// Marks a key revoked in memory at once (the store is written by the caller).
     func revoke(_ keyID: String, at time: Date) {
         state.withLock { state in
-            for (hash, key) in state.byHash where key.keyID == keyID { state.byHash[hash]?.revokedAt = key.revokedAt ?? time }
+            for (digest, key) in state.byDigest where key.keyID == keyID { state.byDigest[digest]?.revokedAt = key.revokedAt ?? time }
         }
     }
 
