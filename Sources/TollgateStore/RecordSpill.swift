@@ -14,8 +14,8 @@ public final class RecordSpill: @unchecked Sendable {
     /// The tables a record writes, in the order they are restored.
     static let tables = ["inference_table", "endpoint_usage", "traces", "spans", "stored_responses"]
 
-    public init(storePath: String, maxBytes: Int) {
-        path = storePath + ".spill"
+    public init(path: String, maxBytes: Int) {
+        self.path = path
         self.maxBytes = maxBytes
     }
 

@@ -15,7 +15,7 @@ import TollgateCore
 /// file beside the store, and every `recoveryInterval` tries to copy the spill back. A batch the
 /// spill cannot take either is counted in `lost` and logged.
 public final class RecordWriter: Service, Sendable {
-    private let store: SQLiteStore
+    private let store: any RecordSink
     private let spill: RecordSpill
     private let payloadLimit: Int
     private let batchSize: Int
@@ -59,7 +59,7 @@ public final class RecordWriter: Service, Sendable {
     }
 
     public init(
-        store: SQLiteStore, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(2),
+        store: any RecordSink, payloadLimit: Int, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(2),
         spillMaxBytes: Int = 1 << 30, recoveryInterval: Duration = .seconds(1), logger: Logger,
         onTracesWritten: (@Sendable ([TraceRecord]) -> Void)? = nil,
         onRecordsWritten: (@Sendable ([InferenceRecord], [TokenUsage?]) -> Void)? = nil,
@@ -69,7 +69,7 @@ public final class RecordWriter: Service, Sendable {
         self.onTracesWritten = onTracesWritten
         self.onRecordsWritten = onRecordsWritten
         self.store = store
-        spill = RecordSpill(storePath: store.path, maxBytes: spillMaxBytes)
+        spill = RecordSpill(path: store.spillPath, maxBytes: spillMaxBytes)
         self.payloadLimit = payloadLimit
         self.batchSize = batchSize
         self.flushInterval = flushInterval
@@ -180,7 +180,7 @@ public final class RecordWriter: Service, Sendable {
     /// Copies the spill file back into the store; on success the store is healthy again.
     private func recover() async {
         do {
-            let restored = try await spill.restore(into: store)
+            let restored = try await store.restore(spill)
             let since = queue.withLock { state in
                 state.counters.restored += restored
                 defer { state.failure = nil }

@@ -11,18 +11,6 @@ public struct StoredResponses: Sendable {
         pool = store.pool
     }
 
-    static func insert(_ stored: StoredResponse, into db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO stored_responses (response_id, request_id, endpoint_name, created_at, response, input_items, context_items)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            stored.responseID, stored.requestID, stored.endpointName, UTCTimestamp.iso8601(stored.createdAt), stored.response.jsonText,
-            JSONValue.array(stored.inputItems).jsonText, JSONValue.array(stored.contextItems).jsonText,
-        ])
-    }
-
     /// The stored response with this id, read off the caller's thread.
     public func find(_ id: String) async throws(StoreError) -> StoredResponse? {
         do {
