@@ -9,6 +9,19 @@ cd "$ROOT"
 echo "==> swift build --build-tests"
 swift build --build-tests
 
+# The store tests run against both backends: SQLite files, and a throwaway PostgreSQL cluster
+# on a free loopback port (Debian's package, installed when missing), stopped on exit.
+echo "==> scripts/postgres.sh start (PostgreSQL for the store tests)"
+PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-test-pg.XXXXXX")"
+stop_postgres() {
+  scripts/postgres.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+trap stop_postgres EXIT
+scripts/postgres.sh start "$PG_DIR" >/dev/null
+TOLLGATE_TEST_POSTGRES_URL="$(scripts/postgres.sh url "$PG_DIR")"
+export TOLLGATE_TEST_POSTGRES_URL
+
 echo "==> swift test"
 swift test
 

@@ -23,9 +23,14 @@ public final class GatewayRuntime: Sendable {
     private let writerBox = Mutex<RecordWriter?>(nil)
     private let exporterBox = Mutex<OTLPExporter?>(nil)
 
-    public init(config: GatewayConfig, logger: Logger) {
+    /// Whether each connection is served on its own event loop (`LoopAffineChannel`): right when
+    /// Swift Concurrency runs on the NIO loops, which the executable decides.
+    let connectionsOnTheirLoops: Bool
+
+    public init(config: GatewayConfig, logger: Logger, connectionsOnTheirLoops: Bool = true) {
         self.config = config
         self.logger = logger
+        self.connectionsOnTheirLoops = connectionsOnTheirLoops
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT when `handleSignals`, or `shutdown()`).
@@ -159,10 +164,11 @@ public final class GatewayRuntime: Sendable {
         let cap = server.effectiveMaxConnections(openFileLimit: OpenFileLimit.current)
         return Application(
             router: router,
-            server: HTTPServerBuilder { responder in
-                LoopAffineChannel(base: HTTP1Channel(responder: responder, configuration: .init(
+            server: HTTPServerBuilder { [connectionsOnTheirLoops] responder in
+                let channel = HTTP1Channel(responder: responder, configuration: .init(
                     additionalChannelHandlers: [hangups.watcher()], idleTimeout: .milliseconds(Int64(server.idleTimeoutSeconds * 1000))
-                )))
+                ))
+                return connectionsOnTheirLoops ? LoopAffineChannel(base: channel) : channel
             },
             configuration: .init(
                 address: .hostname(server.host, port: server.port), serverName: "tollgate",

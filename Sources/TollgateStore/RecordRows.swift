@@ -136,6 +136,16 @@ public enum RecordRows {
 }
 
 extension StoreValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let int): self = .int(int)
+        case .double(let double): self = .real(double)
+        case .string(let string): self = .text(string)
+        case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+
     var databaseValue: DatabaseValue {
         switch self {
         case .null: .null

@@ -1,3 +1,4 @@
+import GRDB
 import TollgateCore
 
 /// Where the record writer puts inference records: a store backend. The writer batches records
@@ -17,6 +18,9 @@ public protocol RecordSink: Sendable {
     /// Copies every spilled record into the backend and removes the spill file; returns how
     /// many records it restored (0, after a successful `probeWrite`, when nothing is spilled).
     func restore(_ spill: RecordSpill) async throws(StoreError) -> Int
+
+    /// The rows a table holds (what `store copy` and the tests check).
+    func count(of table: RecordTable) async throws(StoreError) -> Int
 }
 
 extension SQLiteStore: RecordSink {
@@ -25,5 +29,13 @@ extension SQLiteStore: RecordSink {
 
     public func restore(_ spill: RecordSpill) async throws(StoreError) -> Int {
         try await spill.restore(into: self)
+    }
+
+    public func count(of table: RecordTable) async throws(StoreError) -> Int {
+        do {
+            return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue)") ?? 0 }
+        } catch {
+            throw StoreError(code: .readFailed, message: "cannot count \(table.rawValue)", underlying: error)
+        }
     }
 }

@@ -63,15 +63,40 @@ public final class RecordSpill: @unchecked Sendable {
         } catch {
             throw StoreError(code: .writeFailed, message: "cannot restore spilled records from \(path)", underlying: error)
         }
-        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        remove()
         return restored
     }
 
-    /// Requests with a row in the attached spill file.
-    private static func spilledRecords(_ db: Database) throws -> Int {
+    /// Every spilled row, table by table, and how many records they hold: what a backend that
+    /// cannot attach the file (PostgreSQL) restores. `remove()` deletes the file afterwards.
+    public func spilledRows() throws(StoreError) -> (records: Int, rows: [TableRow]) {
+        do {
+            return try open().read { db in
+                var rows: [TableRow] = []
+                for table in RecordTable.allCases {
+                    let sql = "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue)"
+                    for row in try Row.fetchAll(db, sql: sql) {
+                        rows.append(TableRow(table: table, values: row.databaseValues.map(StoreValue.init(_:))))
+                    }
+                }
+                return (try Self.spilledRecords(db, schema: "main"), rows)
+            }
+        } catch {
+            throw StoreError(code: .readFailed, message: "cannot read spilled records from \(path)", underlying: error)
+        }
+    }
+
+    /// Deletes the spill file (after its rows were restored).
+    public func remove() {
+        try? close()
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Requests with a row in the spill file (`spill` when attached to the store, else `main`).
+    private static func spilledRecords(_ db: Database, schema: String = "spill") throws -> Int {
         try Int.fetchOne(db, sql: """
-            SELECT count(*) FROM (SELECT request_id FROM spill.inference_table UNION SELECT request_id FROM spill.endpoint_usage
-            UNION SELECT request_id FROM spill.traces)
+            SELECT count(*) FROM (SELECT request_id FROM \(schema).inference_table UNION SELECT request_id FROM \(schema).endpoint_usage
+            UNION SELECT request_id FROM \(schema).traces)
             """) ?? 0
     }
 

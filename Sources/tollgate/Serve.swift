@@ -34,7 +34,9 @@ struct Serve: AsyncParsableCommand {
                 "host": "\(gatewayConfig.server.host)",
             ])
         }
-        try await GatewayRuntime(config: gatewayConfig, logger: logger).run()
+        // main.swift runs Swift Concurrency on the NIO loops unless TOLLGATE_EXECUTOR=swift.
+        let onLoops = ProcessInfo.processInfo.environment["TOLLGATE_EXECUTOR"] != "swift"
+        try await GatewayRuntime(config: gatewayConfig, logger: logger, connectionsOnTheirLoops: onLoops).run()
     }
 }
 

@@ -1,0 +1,82 @@
+import Logging
+import PostgresNIO
+import TollgateStore
+
+/// Append-only, numbered schema migrations for PostgreSQL, the counterpart of the SQLite
+/// store's. Never edit a shipped migration: add the next one. Replicas starting together take
+/// an advisory lock, so exactly one applies each migration.
+enum PostgresMigrations {
+    struct Migration {
+        var id: String
+        var sql: [String]
+    }
+
+    /// Column types follow the SQLite schema (TEXT, BIGINT for integers, DOUBLE PRECISION for
+    /// reals) so that the same rows and the same queries read the same on both backends.
+    static let all: [Migration] = [
+        Migration(id: "0001_records", sql: [
+            """
+            CREATE TABLE inference_table (
+                request_id TEXT PRIMARY KEY NOT NULL, client_request_id TEXT, request_date TEXT NOT NULL, request_time TEXT NOT NULL,
+                endpoint_name TEXT NOT NULL, served_entity_name TEXT, served_entity_id TEXT, api TEXT NOT NULL, stream BIGINT NOT NULL,
+                status_code BIGINT NOT NULL, execution_duration_ms BIGINT, time_to_first_token_ms BIGINT,
+                sampling_fraction DOUBLE PRECISION NOT NULL DEFAULT 1.0, request TEXT, response TEXT, stream_end TEXT,
+                logging_error_codes TEXT NOT NULL DEFAULT '[]', requester TEXT, trace_id TEXT, cold_start_ms BIGINT, key_id TEXT,
+                requester_groups TEXT, fallback_attempts TEXT, guardrails TEXT, rate_limit TEXT
+            )
+            """,
+            """
+            CREATE TABLE endpoint_usage (
+                request_id TEXT PRIMARY KEY NOT NULL, client_request_id TEXT, endpoint_name TEXT NOT NULL, served_entity_name TEXT,
+                served_entity_id TEXT, requester TEXT, status_code BIGINT NOT NULL, request_time TEXT NOT NULL, input_token_count BIGINT,
+                output_token_count BIGINT, token_count_source TEXT, request_streaming BIGINT NOT NULL, usage_context TEXT,
+                cost_usd DOUBLE PRECISION, key_id TEXT
+            )
+            """,
+            """
+            CREATE TABLE traces (
+                trace_id TEXT PRIMARY KEY NOT NULL, request_id TEXT NOT NULL, client_request_id TEXT, endpoint_name TEXT NOT NULL,
+                request_time TEXT NOT NULL, state TEXT NOT NULL, execution_duration_ms BIGINT, input_tokens BIGINT, output_tokens BIGINT
+            )
+            """,
+            "CREATE INDEX traces_endpoint_time ON traces(endpoint_name, request_time)",
+            """
+            CREATE TABLE spans (
+                trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL, span_type TEXT NOT NULL,
+                start_time_unix_nano BIGINT NOT NULL, end_time_unix_nano BIGINT NOT NULL, status_code TEXT NOT NULL, status_message TEXT,
+                inputs TEXT, outputs TEXT, outputs_from_response BIGINT NOT NULL DEFAULT 0, input_tokens BIGINT, output_tokens BIGINT,
+                attributes TEXT NOT NULL, events TEXT NOT NULL, PRIMARY KEY (trace_id, span_id)
+            )
+            """,
+            """
+            CREATE TABLE stored_responses (
+                response_id TEXT PRIMARY KEY NOT NULL, request_id TEXT NOT NULL, endpoint_name TEXT NOT NULL, created_at TEXT NOT NULL,
+                response TEXT NOT NULL, input_items TEXT NOT NULL, context_items TEXT NOT NULL
+            )
+            """,
+        ]),
+    ]
+
+    /// A fixed key for `pg_advisory_xact_lock`: "tollgate" in ASCII.
+    static let lockKey: Int64 = 0x746F_6C6C_6761_7465
+
+    /// Applies every migration the database has not seen, in one transaction under the lock.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS tollgate_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                logger: logger
+            )
+            var applied: Set<String> = []
+            for try await id in try await connection.query("SELECT id FROM tollgate_migrations", logger: logger).decode(String.self) {
+                applied.insert(id)
+            }
+            for migration in all where !applied.contains(migration.id) {
+                for statement in migration.sql { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO tollgate_migrations (id) VALUES (\(migration.id))", logger: logger)
+                logger.info("store migrated", metadata: ["migration": "\(migration.id)"])
+            }
+        }
+    }
+}
