@@ -55,6 +55,16 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(id: "0002_api_keys", sql: [
+            // Times are ISO 8601 text, as on SQLite, so both backends order and compare them alike.
+            """
+            CREATE TABLE api_keys (
+                key_id TEXT PRIMARY KEY NOT NULL, prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, owner TEXT NOT NULL,
+                groups TEXT NOT NULL DEFAULT '[]', service_principal BIGINT NOT NULL DEFAULT 0, description TEXT, created_at TEXT NOT NULL,
+                expires_at TEXT, last_used_at TEXT, revoked_at TEXT
+            )
+            """,
+        ]),
     ]
 
     /// A fixed key for `pg_advisory_xact_lock`: "tollgate" in ASCII.

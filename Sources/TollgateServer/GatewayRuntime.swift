@@ -64,7 +64,7 @@ public final class GatewayRuntime: Sendable {
             config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
             simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }, localModels: localModels
         )
-        let keys = KeyRing(store: KeyStore(store: store))
+        let keys = KeyRing(store: SQLiteKeyStore(store: store))
         do {
             try await keys.reload()
         } catch {

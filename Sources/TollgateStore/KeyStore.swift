@@ -41,8 +41,23 @@ public struct StoredKey: Sendable, Equatable {
     }
 }
 
-/// Reads and writes `api_keys`, always off the caller's thread.
-public struct KeyStore: Sendable {
+/// Where keys live (`api_keys`): every backend stores the same rows, so a key created through
+/// one replica is read by the others at their next reload.
+public protocol KeyStorage: Sendable {
+    /// Stores a new key; throws when its id or hash is already stored.
+    func insert(_ key: StoredKey) async throws(StoreError)
+    /// Every key, newest first (revoked ones included).
+    func all() async throws(StoreError) -> [StoredKey]
+    /// Marks a key revoked; false when there is no such key (revoking twice is fine and keeps
+    /// the first time).
+    func revoke(_ keyID: String, at time: Date) async throws(StoreError) -> Bool
+    /// Notes when keys were last used (batched by the caller, never per request); an earlier
+    /// time than the stored one leaves it.
+    func touch(_ lastUsed: [String: Date]) async throws(StoreError)
+}
+
+/// `api_keys` in the SQLite store, always off the caller's thread.
+public struct SQLiteKeyStore: KeyStorage {
     let pool: DatabasePool
 
     public init(store: SQLiteStore) { pool = store.pool }
@@ -67,7 +82,6 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// Every key, newest first (revoked ones included).
     public func all() async throws(StoreError) -> [StoredKey] {
         do {
             return try await pool.read { db in
@@ -78,7 +92,6 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// Marks a key revoked; false when there is no such key (revoking twice is fine).
     public func revoke(_ keyID: String, at time: Date) async throws(StoreError) -> Bool {
         do {
             return try await pool.write { db in
@@ -94,7 +107,6 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// Notes when keys were last used (batched by the caller, never per request).
     public func touch(_ lastUsed: [String: Date]) async throws(StoreError) {
         guard !lastUsed.isEmpty else { return }
         do {

@@ -33,7 +33,7 @@ struct Keys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let admin = KeyAdmin(store: KeyStore(store: try storeOptions.open()))
+            let admin = KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open()))
             let issued: (key: String, stored: StoredKey)
             do {
                 issued = try await admin.create(owner: owner, groups: group, servicePrincipal: servicePrincipal, expires: expires, description: description)
@@ -62,7 +62,7 @@ struct Keys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let keys = try await KeyAdmin(store: KeyStore(store: try storeOptions.open())).list()
+            let keys = try await KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open())).list()
             if json {
                 print(JSONValue.array(keys.map { KeyAdmin.json($0) }).jsonText)
                 return
@@ -86,7 +86,7 @@ struct Keys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            guard try await KeyAdmin(store: KeyStore(store: try storeOptions.open())).revoke(id) else {
+            guard try await KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open())).revoke(id) else {
                 var stderr = StandardError()
                 print("error: no key with id \(id)", to: &stderr)
                 throw ExitCode(1)

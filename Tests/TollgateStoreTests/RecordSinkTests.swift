@@ -36,7 +36,8 @@ struct RecordSinkTests {
 
     @Test(arguments: StoreBackend.allCases)
     func batchesFromTheWriterLeaveOneRowPerRecordAndTable(_ backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { backendStore in
+            let store = backendStore.records
             let writer = RecordWriter(store: store, payloadLimit: 1 << 20, batchSize: 1000, logger: Logger(label: "tollgate.test.writer"))
             // More rows than one PostgreSQL statement binds (1,200 inference rows), in three batches.
             for index in 0..<2_500 { writer.enqueue(Self.record(index, traced: index % 10 == 0)) }
@@ -50,7 +51,8 @@ struct RecordSinkTests {
 
     @Test(arguments: StoreBackend.allCases)
     func aRecordWrittenTwiceKeepsOneRowAndUsageIsResolved(_ backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { backendStore in
+            let store = backendStore.records
             let usage = try await store.write([Self.record(1), Self.record(1), Self.record(2)], payloadLimit: 1 << 20)
             #expect(usage.map { $0?.input } == [3, 3, 3])
             #expect(usage.map { $0?.output } == [2, 2, 2])
@@ -62,7 +64,8 @@ struct RecordSinkTests {
 
     @Test(arguments: StoreBackend.allCases)
     func spilledRecordsAreRestoredOnceAndTheSpillFileRemoved(_ backend: StoreBackend) async throws {
-        try await backend.withStore { store in
+        try await backend.withStore { backendStore in
+            let store = backendStore.records
             let spill = RecordSpill(path: store.spillPath, maxBytes: 64 << 20)
             try spill.append((0..<300).map { Self.record($0, traced: $0 % 3 == 0) }, payloadLimit: 1 << 20)
             // One of them reached the store before it failed: restoring keeps it once.

@@ -17,13 +17,14 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static let postgresURLVariable = "TOLLGATE_TEST_POSTGRES_URL"
 
     /// Runs `body` with a fresh, migrated store of this backend and removes it afterwards.
-    func withStore(_ body: (any RecordSink) async throws -> Void) async throws {
+    func withStore(_ body: (StoreUnderTest) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-store-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         switch self {
         case .sqlite:
-            try await body(try SQLiteStore(path: directory + "/tollgate.db"))
+            let store = try SQLiteStore(path: directory + "/tollgate.db")
+            try await body(StoreUnderTest(records: store, keys: SQLiteKeyStore(store: store)))
         case .postgres:
             let server = try #require(
                 ProcessInfo.processInfo.environment[Self.postgresURLVariable],
@@ -37,7 +38,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 group.addTask { try await store.run() }
                 defer { group.cancelAll() }
                 try await store.migrate()
-                try await body(store)
+                try await body(StoreUnderTest(records: store, keys: PostgresKeyStore(store: store)))
             }
             try await Self.admin(server, "DROP DATABASE \(database) WITH (FORCE)")
         }
@@ -47,6 +48,12 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static func admin(_ server: String, _ sql: String) async throws {
         try await PostgresAdmin.execute(url: server, sql: sql)
     }
+}
+
+/// One backend's store, through the protocols the gateway uses.
+struct StoreUnderTest {
+    var records: any RecordSink
+    var keys: any KeyStorage
 }
 
 extension String {

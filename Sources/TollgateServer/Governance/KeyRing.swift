@@ -17,9 +17,9 @@ public final class KeyRing: Sendable {
     }
 
     private let state = Mutex(State())
-    let store: KeyStore
+    let store: any KeyStorage
 
-    public init(store: KeyStore) { self.store = store }
+    public init(store: any KeyStorage) { self.store = store }
 
     /// The stored key a presented key matches, if it is usable now; notes its use.
     func lookup(_ presented: String, now: Date = Date()) -> StoredKey? {

@@ -21,16 +21,16 @@ struct CreateKeyRequest: Decodable, Sendable {
 
 /// Creates, lists and revokes keys: what `tollgate keys` and the admin API share.
 public struct KeyAdmin: Sendable {
-    let store: KeyStore
+    let store: any KeyStorage
     /// The running gateway's keys, updated at once (nil from the CLI: the gateway reloads).
     let ring: KeyRing?
 
-    public init(store: KeyStore) {
+    public init(store: any KeyStorage) {
         self.store = store
         ring = nil
     }
 
-    init(store: KeyStore, ring: KeyRing) {
+    init(store: any KeyStorage, ring: KeyRing) {
         self.store = store
         self.ring = ring
     }
