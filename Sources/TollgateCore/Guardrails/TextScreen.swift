@@ -121,6 +121,38 @@ public struct TextScreen: Sendable {
         }
     }
 
+    /// The bytes a detector's every match contains, found in one pass: a text without an ASCII
+    /// digit holds no phone number, card, SSN, IBAN or IPv4 address, one without `@` no email,
+    /// one with neither a digit nor `:` no IP address. Detectors whose trigger is absent are not
+    /// run at all (most prompts have no `@`, many no digit).
+    private struct Triggers {
+        var digit = false
+        var at = false
+        var colon = false
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            for byte in bytes {
+                if byte.isDigitByte {
+                    digit = true
+                } else if byte == .at {
+                    at = true
+                } else if byte == .colon {
+                    colon = true
+                }
+                if digit, at, colon { break }
+            }
+        }
+
+        func mayMatch(_ entity: PIIEntity) -> Bool {
+            switch entity {
+            case .email: at
+            case .phoneNumber, .creditCard, .usSSN, .iban: digit
+            case .ipAddress: digit || colon
+            case .secret: true
+            }
+        }
+    }
+
     private static func scan(_ entity: PIIEntity, _ text: ScanText, _ hits: inout [Range<Int>]) {
         switch entity {
         case .email: EmailDetector.scan(text, into: &hits)
@@ -142,7 +174,8 @@ public struct TextScreen: Sendable {
         var keywordHits: [(range: Range<Int>, entry: String)] = []
         let scanBytes = { (bytes: UnsafeBufferPointer<UInt8>) in
             let scanText = ScanText(bytes: bytes)
-            for (rank, entity) in detectors.enumerated() {
+            let triggers = Triggers(bytes)
+            for (rank, entity) in detectors.enumerated() where triggers.mayMatch(entity) {
                 byteHits.removeAll(keepingCapacity: true)
                 Self.scan(entity, scanText, &byteHits)
                 for hit in byteHits where hit.lowerBound >= minStart {
