@@ -11,8 +11,11 @@ struct CompletionReading {
     var counts: TokenCounts?
     /// The parsed completion, kept when it is translated to a Responses object.
     var completion: JSONValue?
-    /// Each choice's answer text (chat and embeddings readings), for the output guardrails.
-    var texts: [String] = []
+    /// The digest of a chat or embeddings body, kept for the output guardrails' texts.
+    private var digest: ChatCompletionDigest?
+
+    /// Each choice's answer text (chat and embeddings readings), read only when asked for.
+    var texts: [String] { digest?.texts ?? [] }
 
     init?(_ body: ByteBuffer, output: OutputFormat) {
         switch output {
@@ -20,7 +23,7 @@ struct CompletionReading {
             guard let digest = try? Self.decoder.decode(ChatCompletionDigest.self, from: body) else { return nil }
             evidence = digest.usageEvidence
             counts = digest.tokenCounts
-            texts = digest.texts
+            self.digest = digest
         case .responses:
             guard let completion = try? JSONValue.parse(body.readableBytesView), completion.objectValue != nil else { return nil }
             let reported = completion["usage"].flatMap(TokenEstimator.reported(in:))

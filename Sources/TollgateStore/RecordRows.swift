@@ -128,11 +128,14 @@ public enum RecordRows {
     }
 
     static func insert(_ row: TableRow, into db: Database) throws {
-        let columns = row.table.columns
-        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(row.table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(marks))")
-            .execute(arguments: StatementArguments(row.values.map(\.databaseValue)))
+        try db.cachedStatement(sql: sqliteInserts[row.table]!).execute(arguments: StatementArguments(row.values.map(\.databaseValue)))
     }
+
+    /// Each table's `INSERT OR IGNORE`, built once (GRDB caches the statement by its text).
+    private static let sqliteInserts: [RecordTable: String] = Dictionary(uniqueKeysWithValues: RecordTable.allCases.map { table in
+        let marks = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+        return (table, "INSERT OR IGNORE INTO \(table.rawValue) (\(table.columns.joined(separator: ", "))) VALUES (\(marks))")
+    })
 }
 
 extension StoreValue {

@@ -11,9 +11,6 @@ public final class RecordSpill: @unchecked Sendable {
     private let maxBytes: Int
     private var queue: DatabaseQueue?
 
-    /// The tables a record writes, in the order they are restored.
-    static let tables = ["inference_table", "endpoint_usage", "traces", "spans", "stored_responses"]
-
     public init(path: String, maxBytes: Int) {
         self.path = path
         self.maxBytes = maxBytes
@@ -51,7 +48,7 @@ public final class RecordSpill: @unchecked Sendable {
                 var count = 0
                 try db.inTransaction(.immediate) {
                     count = try Self.spilledRecords(db)
-                    for table in Self.tables {
+                    for table in RecordTable.allCases.map(\.rawValue) {
                         let columns = try Row.fetchAll(db, sql: "PRAGMA spill.table_info(\(table))").map { "\"\($0["name"] as String)\"" }
                         let list = columns.joined(separator: ", ")
                         try db.execute(sql: "INSERT OR IGNORE INTO main.\(table) (\(list)) SELECT \(list) FROM spill.\(table)")

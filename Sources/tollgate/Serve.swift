@@ -34,9 +34,7 @@ struct Serve: AsyncParsableCommand {
                 "host": "\(gatewayConfig.server.host)",
             ])
         }
-        // main.swift runs Swift Concurrency on the NIO loops unless TOLLGATE_EXECUTOR=swift.
-        let onLoops = ProcessInfo.processInfo.environment["TOLLGATE_EXECUTOR"] != "swift"
-        try await GatewayRuntime(config: gatewayConfig, logger: logger, connectionsOnTheirLoops: onLoops).run()
+        try await GatewayRuntime(config: gatewayConfig, logger: logger, connectionsOnTheirLoops: ConcurrencyExecutor.onNIOLoops).run()
     }
 }
 

@@ -11,7 +11,7 @@ import NIOPosix
 // error, not end the gateway.
 signal(SIGPIPE, SIG_IGN)
 
-if ProcessInfo.processInfo.environment["TOLLGATE_EXECUTOR"] != "swift" {
+if ConcurrencyExecutor.onNIOLoops {
     NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }
 /// Runs a parsed command through its asynchronous `run()`.
