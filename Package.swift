@@ -123,6 +123,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore",
                 "TollgatePipeline",
+                "TollgatePostgres",
                 "TollgateServer",
                 "TollgateSimulator",
                 "TollgateStore",

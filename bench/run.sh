@@ -84,19 +84,8 @@ WARMUP_S="$(to_seconds "$WARMUP")"
 # ---------------------------------------------------------------------------------------------
 # Tools
 # ---------------------------------------------------------------------------------------------
-APT_UPDATED=0
 ensure_package() {
-  local cmd="$1" pkg="$2"
-  if command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]]; then return 0; fi
-  [[ "$(id -u)" == 0 ]] || die "$cmd is missing; install the Debian package '$pkg' (needs root)"
-  command -v apt-get >/dev/null 2>&1 || die "$cmd is missing and apt-get is not available"
-  if [[ "$APT_UPDATED" == 0 ]]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "apt-get install $pkg"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+  "$ROOT/scripts/ensure-package.sh" "$1" "$2" || die "cannot install $2"
 }
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 python3 -c 'import sqlite3' 2>/dev/null || die "python3 lacks the sqlite3 module"

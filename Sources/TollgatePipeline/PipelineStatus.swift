@@ -72,6 +72,11 @@ public enum ReadOnlyQuery {
     public struct Result: Sendable {
         public var columns: [String]
         public var rows: [[JSONValue]]
+
+        public init(columns: [String], rows: [[JSONValue]]) {
+            self.columns = columns
+            self.rows = rows
+        }
     }
 
     public static func run(_ sql: String, path: String) throws -> Result {

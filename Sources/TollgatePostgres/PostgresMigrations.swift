@@ -65,6 +65,42 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(id: "0003_endpoints_and_changes", sql: [
+            """
+            CREATE TABLE serving_endpoints (
+                name TEXT PRIMARY KEY NOT NULL, config_version BIGINT NOT NULL, definition TEXT NOT NULL, file_definition TEXT,
+                config_update TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE endpoint_config_history (
+                endpoint_name TEXT NOT NULL, config_version BIGINT NOT NULL, definition TEXT NOT NULL, reason TEXT NOT NULL,
+                applied_at TEXT NOT NULL, PRIMARY KEY (endpoint_name, config_version)
+            )
+            """,
+            """
+            CREATE TABLE served_entity_versions (
+                endpoint_name TEXT NOT NULL, entity_name TEXT NOT NULL, served_entity_id TEXT NOT NULL, definition TEXT NOT NULL,
+                state TEXT NOT NULL, created_at TEXT NOT NULL, zero_traffic_since TEXT, retired_at TEXT, retired_reason TEXT,
+                PRIMARY KEY (endpoint_name, entity_name)
+            )
+            """,
+            """
+            CREATE TABLE compute_usage (
+                endpoint_name TEXT NOT NULL, entity_name TEXT NOT NULL, served_entity_id TEXT NOT NULL, sampled_at TEXT NOT NULL,
+                interval_seconds DOUBLE PRECISION NOT NULL, cpu_seconds DOUBLE PRECISION NOT NULL, rss_bytes BIGINT NOT NULL,
+                running BIGINT NOT NULL, cost_usd DOUBLE PRECISION, replica TEXT
+            )
+            """,
+            "CREATE INDEX compute_usage_entity ON compute_usage(endpoint_name, entity_name, sampled_at)",
+            "CREATE TABLE store_changes (topic TEXT PRIMARY KEY NOT NULL, version BIGINT NOT NULL)",
+            """
+            CREATE TABLE rate_limit_windows (
+                bucket TEXT PRIMARY KEY NOT NULL, window_start BIGINT NOT NULL, calls BIGINT NOT NULL, tokens BIGINT NOT NULL,
+                granted_calls BIGINT NOT NULL, granted_tokens BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// A fixed key for `pg_advisory_xact_lock`: "tollgate" in ASCII.

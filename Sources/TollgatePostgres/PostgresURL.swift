@@ -52,6 +52,34 @@ struct PostgresURL: Sendable, Equatable {
     /// The URL with the password hidden, for logs and errors.
     var redacted: String { "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)" }
 
+    /// Seconds to open a connection: an unreachable database fails start-up within this.
+    static let connectTimeoutSeconds: Int64 = 10
+
+    /// A single connection's configuration, with the pool's TLS mode and connect timeout.
+    func connectionConfiguration() throws(StoreError) -> PostgresConnection.Configuration {
+        let pool = try clientConfiguration()
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "require": tls = .require(try Self.sslContext())
+        default: tls = .prefer(try Self.sslContext())
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
+        configuration.options.additionalStartupParameters = pool.options.additionalStartupParameters
+        return configuration
+    }
+
+    private static func sslContext() throws(StoreError) -> NIOSSLContext {
+        do {
+            return try NIOSSLContext(configuration: .makeClientConfiguration())
+        } catch {
+            throw StoreError(code: .openFailed, message: "cannot set up TLS for the store", underlying: error)
+        }
+    }
+
     func clientConfiguration() throws(StoreError) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
@@ -62,7 +90,7 @@ struct PostgresURL: Sendable, Equatable {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls
         )
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
         // No statement may hold a connection (and the rows waiting behind it) for ever.
         configuration.options.additionalStartupParameters = [("statement_timeout", "60000"), ("application_name", "tollgate")]
         return configuration

@@ -26,17 +26,40 @@ public final class GatewayRuntime: Sendable {
     /// Whether each connection is served on its own event loop (`LoopAffineChannel`): right when
     /// Swift Concurrency runs on the NIO loops, which the executable decides.
     let connectionsOnTheirLoops: Bool
+    let openStore: GatewayStoreOpener
 
-    public init(config: GatewayConfig, logger: Logger, connectionsOnTheirLoops: Bool = true) {
+    /// - Parameter openStore: opens `config.store`; SQLite unless the executable knows more backends.
+    public init(
+        config: GatewayConfig, logger: Logger, connectionsOnTheirLoops: Bool = true,
+        openStore: @escaping GatewayStoreOpener = { try GatewayStore.sqlite($0, logger: $1) }
+    ) {
         self.config = config
         self.logger = logger
         self.connectionsOnTheirLoops = connectionsOnTheirLoops
+        self.openStore = openStore
     }
+
+    /// This replica's name: `server.replica_id`, or the host name.
+    var replica: String { config.server.replicaID ?? ProcessInfo.processInfo.hostName }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT when `handleSignals`, or `shutdown()`).
     /// `onListening` receives the bound port once the server accepts connections.
     public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let store = try SQLiteStore.open(url: config.store, busyTimeout: config.limits.storeBusyTimeoutSeconds)
+        let store = try openStore(config, logger)
+        if config.pipeline.intervalSeconds > 0 && store.sqlite == nil {
+            throw StoreError(code: .unsupportedURL, message: "pipeline.interval_seconds needs a sqlite: store; run `tollgate pipeline run` on SQLite")
+        }
+        // The backend's background work (PostgreSQL's pool) runs around the whole gateway and
+        // stops only after the service group, and so the record writer, has finished.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let background = store.background { group.addTask { await background() } }
+            defer { group.cancelAll() }
+            try await store.prepare()
+            try await run(on: store, handleSignals: handleSignals, onListening: onListening)
+        }
+    }
+
+    private func run(on store: GatewayStore, handleSignals: Bool, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let client = HTTPUpstream.makeClient(limits: config.limits)
         let exporter = config.tracing.otlp.map { OTLPExporter(config: $0, client: client, logger: logger) }
         var traceSink: (@Sendable ([TraceRecord]) -> Void)?
@@ -44,7 +67,7 @@ public final class GatewayRuntime: Sendable {
         let live = LiveEndpoints(config: config)
         let metrics = GatewayMetrics(isEndpoint: { live.endpoint($0) != nil })
         let writer = RecordWriter(
-            store: store, payloadLimit: config.limits.logPayloadLimitBytes, spillMaxBytes: config.limits.spillMaxBytes, logger: logger,
+            store: store.records, payloadLimit: config.limits.logPayloadLimitBytes, spillMaxBytes: config.limits.spillMaxBytes, logger: logger,
             onTracesWritten: traceSink,
             onRecordsWritten: { records, usage in metrics.written(records, usage: usage) },
             onEnqueue: { record in
@@ -64,28 +87,35 @@ public final class GatewayRuntime: Sendable {
             config: config, upstream: upstream, logger: logger, lookup: { live.endpoint($0) },
             simulatorURL: { simulatorURLs[$0] ?? LateBoundURL() }, localModels: localModels
         )
-        let keys = KeyRing(store: SQLiteKeyStore(store: store))
+        let keys = KeyRing(store: SQLKeyStore(database: store.database))
         do {
             try await keys.reload()
         } catch {
             try? await client.shutdown()
             throw error
         }
-        let costs = CostQueries(store: store)
-        let endpointStore = EndpointStore(store: store)
+        let costs = CostQueries(database: store.database)
+        let endpointStore = EndpointStore(database: store.database)
         let manager = EndpointManager(store: endpointStore, live: live, builder: builder, logger: logger)
-        try await manager.bootstrap(file: config.endpoints)
+        do {
+            try await manager.bootstrap(file: config.endpoints)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         let ready: @Sendable () -> Bool = { simulatorURLs.values.allSatisfy { $0.value != nil } }
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
-        services.append(WALCheckpointer(store: store))
+        if let sqlite = store.sqlite { services.append(WALCheckpointer(store: sqlite)) }
         // Before the application: model processes stop after the requests in flight finished.
-        services.append(LocalModelSupervisor(registry: localModels, costs: costs, pricing: config.pricing, logger: logger))
+        services.append(LocalModelSupervisor(registry: localModels, costs: costs, pricing: config.pricing, replica: replica, logger: logger))
         services.append(ToolHost(toolboxes: { live.toolboxes }, logger: logger))
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
-        services.append(KeyRingService(ring: keys, interval: .seconds(1), logger: logger))
+        services.append(ChangeWatcher(database: store.database, keys: keys, endpoints: manager, interval: .milliseconds(200), logger: logger))
         if let exporter { services.append(exporter) }
-        if config.pipeline.intervalSeconds > 0 { services.append(PipelineService(store: store, config: config.pipeline, logger: logger)) }
+        if config.pipeline.intervalSeconds > 0, let sqlite = store.sqlite {
+            services.append(PipelineService(store: sqlite, config: config.pipeline, logger: logger))
+        }
         let admin = AdminRoutes(
             manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken,
             allowToolCommands: config.server.allowAdminToolCommands
@@ -93,7 +123,7 @@ public final class GatewayRuntime: Sendable {
         let governance = Governance(
             keys: keys, metrics: metrics,
             gate: GovernanceGate(
-                limiter: LocalRateLimiter(), judge: GuardrailJudgeClient(live: live, writer: writer), metrics: metrics,
+                limiter: store.sharesLimits ? SharedRateLimiter(database: store.database) : LocalRateLimiter(), judge: GuardrailJudgeClient(live: live, writer: writer), metrics: metrics,
                 defaultOutputReservation: config.limits.defaultOutputTokens, logger: logger
             )
         )
@@ -136,17 +166,17 @@ public final class GatewayRuntime: Sendable {
     }
 
     private func makeApplication(
-        live: LiveEndpoints, admin: AdminRoutes, store: SQLiteStore, writer: RecordWriter, governance: Governance,
+        live: LiveEndpoints, admin: AdminRoutes, store: GatewayStore, writer: RecordWriter, governance: Governance,
         ready: @escaping @Sendable () -> Bool, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: OverheadMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware())
         let hangups = ClientHangups()
-        let archive = ResponseArchive(queries: StoredResponses(store: store))
+        let archive = ResponseArchive(queries: StoredResponses(database: store.database))
         let authenticator = Authenticator(mode: config.server.auth, adminToken: config.server.adminToken, keys: governance.keys)
         InferenceRoutes(
-            live: live, writer: writer, store: store, hangups: hangups, archive: archive, readiness: ready, authenticator: authenticator,
+            live: live, writer: writer, database: store.database, hangups: hangups, archive: archive, readiness: ready, authenticator: authenticator,
             gate: governance.gate
         ).register(on: router)
         ResponseRoutes(
@@ -157,7 +187,7 @@ public final class GatewayRuntime: Sendable {
         KeyRoutes(admin: KeyAdmin(store: governance.keys.store, ring: governance.keys), adminToken: config.server.adminToken).register(on: router)
         MetricsRoute(metrics: governance.metrics, writer: writer, exports: { [weak self] in self?.exportStatistics }).register(on: router)
 
-        TraceRoutes(store: store, adminToken: config.server.adminToken).register(on: router)
+        TraceRoutes(queries: TraceQueries(database: store.database), adminToken: config.server.adminToken).register(on: router)
         admin.register(on: router)
         let logger = self.logger
         let server = config.server

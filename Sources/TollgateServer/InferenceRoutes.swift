@@ -9,7 +9,7 @@ import TollgateStore
 struct InferenceRoutes: Sendable {
     let live: LiveEndpoints
     let writer: RecordWriter
-    let store: SQLiteStore
+    let database: any SQLDatabase
     let hangups: ClientHangups
     let archive: ResponseArchive
     let readiness: @Sendable () -> Bool
@@ -171,7 +171,7 @@ struct InferenceRoutes: Sendable {
         if let failure {
             let since = failure.since.formatted(.iso8601)
             problems.append("store writes failing since \(since): \(failure.reason)")
-        } else if !(await store.isReachable()) {
+        } else if (try? await database.read("SELECT 1")) == nil {
             problems.append("the store cannot be read")
         }
         var body: JSONObject = ["status": problems.isEmpty ? "ok" : "unavailable"]

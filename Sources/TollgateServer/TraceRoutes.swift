@@ -7,7 +7,7 @@ import TollgateStore
 /// `GET /api/traces` and `GET /api/traces/{trace_id}`: stored traces in MLflow's JSON. They
 /// hold every user's prompts, so they take the admin token, like the admin API.
 struct TraceRoutes: Sendable {
-    let store: SQLiteStore
+    let queries: TraceQueries
     let adminToken: String?
 
     /// The most traces one page may hold.
@@ -17,7 +17,7 @@ struct TraceRoutes: Sendable {
         let group = router.group("/api/traces").add(middleware: AdminTokenMiddleware(token: adminToken))
         group.get("{trace_id}") { _, context -> Response in
             let id = context.parameters.get("trace_id") ?? ""
-            guard let json = try await store.traceJSON(id: id) else {
+            guard let json = try await queries.traceJSON(id: id) else {
                 throw GatewayError(code: .routeNotFound, status: 404, message: "No trace `\(id)`.", param: "trace_id")
             }
             return HTTPAnswers.json(status: 200, body: ByteBuffer(string: json), requestID: Identifiers.requestID(), entity: nil)
@@ -27,7 +27,7 @@ struct TraceRoutes: Sendable {
             let wanted = filter.limit
             // One more than asked tells whether another page follows.
             filter.limit = wanted + 1
-            var traces = try await store.traces(matching: filter)
+            var traces = try await queries.traces(matching: filter)
             let more = traces.count > wanted
             traces = Array(traces.prefix(wanted))
             let next: JSONValue = more ? .string(Self.pageToken(offset: filter.offset + wanted)) : .null

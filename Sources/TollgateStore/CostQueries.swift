@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TollgateCore
 
 /// What `tollgate cost report` groups by.
@@ -45,86 +44,90 @@ public struct CostReport: Sendable {
     }
 }
 
-/// Cost queries over `endpoint_usage` and `compute_usage`.
+/// Cost queries over `endpoint_usage` and `compute_usage`, on any backend.
 public struct CostQueries: Sendable {
-    let pool: DatabasePool
+    let database: any SQLDatabase
 
-    public init(store: SQLiteStore) { pool = store.pool }
+    public init(database: any SQLDatabase) { self.database = database }
 
-    public func report(by grouping: CostGrouping, since: String? = nil) async throws -> CostReport {
+    public func report(by grouping: CostGrouping, since: String? = nil) async throws(StoreError) -> CostReport {
         let (usageKey, computeKey): (String, String) = switch grouping {
         case .endpoint: ("endpoint_name", "endpoint_name")
         case .version: ("endpoint_name || '/' || COALESCE(served_entity_name, '(none)')", "endpoint_name || '/' || entity_name")
         case .requester: ("COALESCE(requester, '(anonymous)')", "'(compute, no requester)'")
         case .day: ("substr(request_time, 1, 10)", "substr(sampled_at, 1, 10)")
         }
-        return try await pool.read { db in
-            var rows: [String: CostRow] = [:]
-            let usage = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(usageKey) AS key, COUNT(*) AS requests, COALESCE(SUM(input_token_count), 0) AS input,
-                      COALESCE(SUM(output_token_count), 0) AS output, COALESCE(SUM(cost_usd), 0) AS cost
-                    FROM endpoint_usage WHERE ? IS NULL OR request_time >= ? GROUP BY 1
-                    """,
-                arguments: [since, since]
+        let bound: [StoreValue] = since.map { [.text($0)] } ?? []
+        let usageSince = since == nil ? "" : "WHERE request_time >= ?"
+        let computeSince = since == nil ? "" : "WHERE sampled_at >= ?"
+        var rows: [String: CostRow] = [:]
+        let usage = try await database.read(
+            """
+            SELECT \(usageKey) AS key, COUNT(*) AS requests, COALESCE(SUM(input_token_count), 0) AS input,
+              COALESCE(SUM(output_token_count), 0) AS output, COALESCE(SUM(cost_usd), 0) AS cost
+            FROM endpoint_usage \(usageSince) GROUP BY 1
+            """,
+            bound
+        )
+        for row in usage {
+            let key = row.text("key") ?? ""
+            rows[key] = CostRow(
+                key: key, requests: row.int("requests") ?? 0, inputTokens: row.int("input") ?? 0, outputTokens: row.int("output") ?? 0,
+                tokenCostUSD: row.double("cost") ?? 0
             )
-            for row in usage {
-                let key: String = row["key"]
-                rows[key] = CostRow(key: key, requests: row["requests"], inputTokens: row["input"], outputTokens: row["output"], tokenCostUSD: row["cost"])
-            }
-            let compute = try Row.fetchAll(
-                db,
-                sql: "SELECT \(computeKey) AS key, COALESCE(SUM(cost_usd), 0) AS cost FROM compute_usage WHERE ? IS NULL OR sampled_at >= ? GROUP BY 1",
-                arguments: [since, since]
-            )
-            for row in compute {
-                let key: String = row["key"]
-                rows[key, default: CostRow(key: key)].computeCostUSD += row["cost"]
-            }
-            let idle = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT c.endpoint_name, c.entity_name, COALESCE(v.state, 'RETIRED') AS state, SUM(c.cost_usd) AS cost
-                    FROM compute_usage c
-                    LEFT JOIN served_entity_versions v ON v.endpoint_name = c.endpoint_name AND v.entity_name = c.entity_name
-                    WHERE (? IS NULL OR c.sampled_at >= ?)
-                      AND NOT EXISTS (SELECT 1 FROM endpoint_usage u WHERE u.endpoint_name = c.endpoint_name
-                        AND u.served_entity_name = c.entity_name AND (? IS NULL OR u.request_time >= ?))
-                    GROUP BY c.endpoint_name, c.entity_name HAVING SUM(c.cost_usd) > 0 ORDER BY cost DESC
-                    """,
-                arguments: [since, since, since, since]
-            ).map { row in
-                IdleVersion(endpointName: row["endpoint_name"], entityName: row["entity_name"], state: row["state"], computeCostUSD: row["cost"])
-            }
-            return CostReport(grouping: grouping, since: since, rows: rows.values.sorted { ($0.totalUSD, $1.key) > ($1.totalUSD, $0.key) }, idle: idle)
         }
+        let compute = try await database.read(
+            "SELECT \(computeKey) AS key, COALESCE(SUM(cost_usd), 0) AS cost FROM compute_usage \(computeSince) GROUP BY 1", bound
+        )
+        for row in compute {
+            let key = row.text("key") ?? ""
+            rows[key, default: CostRow(key: key)].computeCostUSD += row.double("cost") ?? 0
+        }
+        let idle = try await database.read(
+            """
+            SELECT c.endpoint_name, c.entity_name, COALESCE(v.state, 'RETIRED') AS state, SUM(c.cost_usd) AS cost
+            FROM compute_usage c
+            LEFT JOIN served_entity_versions v ON v.endpoint_name = c.endpoint_name AND v.entity_name = c.entity_name
+            WHERE \(since == nil ? "" : "c.sampled_at >= ? AND ")NOT EXISTS (SELECT 1 FROM endpoint_usage u WHERE u.endpoint_name = c.endpoint_name
+                AND u.served_entity_name = c.entity_name\(since == nil ? "" : " AND u.request_time >= ?"))
+            GROUP BY c.endpoint_name, c.entity_name, v.state HAVING SUM(c.cost_usd) > 0 ORDER BY cost DESC
+            """,
+            bound + bound
+        ).map { row in
+            IdleVersion(
+                endpointName: row.text("endpoint_name") ?? "", entityName: row.text("entity_name") ?? "", state: row.text("state") ?? "RETIRED",
+                computeCostUSD: row.double("cost") ?? 0
+            )
+        }
+        return CostReport(grouping: grouping, since: since, rows: rows.values.sorted { ($0.totalUSD, $1.key) > ($1.totalUSD, $0.key) }, idle: idle)
     }
 
-    /// Compute cost per entity of one endpoint.
-    public func computeCostByEntity(endpoint: String) async throws -> [String: Double] {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT entity_name, COALESCE(SUM(cost_usd), 0) AS cost FROM compute_usage WHERE endpoint_name = ? GROUP BY entity_name",
-                arguments: [endpoint]
-            )
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["entity_name"] as String, $0["cost"] as Double) })
-        }
+    /// Compute cost per entity of one endpoint (every replica's samples).
+    public func computeCostByEntity(endpoint: String) async throws(StoreError) -> [String: Double] {
+        let rows = try await database.read(
+            "SELECT entity_name, COALESCE(SUM(cost_usd), 0) AS cost FROM compute_usage WHERE endpoint_name = ? GROUP BY entity_name",
+            [.text(endpoint)]
+        )
+        var costs: [String: Double] = [:]
+        for row in rows { costs[row.text("entity_name") ?? "", default: 0] += row.double("cost") ?? 0 }
+        return costs
     }
 
-    /// Records a compute sample of a local model version.
+    /// Records a compute sample of a local model version, run by `replica`.
     public func recordCompute(
-        endpoint: String, entity: String, servedEntityID: String, at date: Date, intervalSeconds: Double, cpuSeconds: Double,
-        rssBytes: Int, running: Bool, costUSD: Double?
-    ) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO compute_usage (endpoint_name, entity_name, served_entity_id, sampled_at, interval_seconds, cpu_seconds, rss_bytes, running, cost_usd)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [endpoint, entity, servedEntityID, UTCTimestamp.iso8601(date), intervalSeconds, cpuSeconds, rssBytes, running ? 1 : 0, costUSD]
-            )
-        }
+        endpoint: String, entity: String, servedEntityID: String, replica: String, at date: Date, intervalSeconds: Double,
+        cpuSeconds: Double, rssBytes: Int, running: Bool, costUSD: Double?
+    ) async throws(StoreError) {
+        try await database.write(
+            """
+            INSERT INTO compute_usage (endpoint_name, entity_name, served_entity_id, replica, sampled_at, interval_seconds, cpu_seconds, rss_bytes,
+              running, cost_usd)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(endpoint), .text(entity), .text(servedEntityID), .text(replica), .text(UTCTimestamp.iso8601(date)), .real(intervalSeconds),
+                .real(cpuSeconds), StoreValue(rssBytes), .int(running ? 1 : 0), StoreValue(costUSD),
+            ]
+        )
     }
 }

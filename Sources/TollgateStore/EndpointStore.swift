@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TollgateCore
 
 /// A stored serving endpoint: its current definition and update state.
@@ -46,173 +45,197 @@ public struct EntityUsage: Sendable, Equatable {
     public var lastRequestAt: String?
 }
 
-/// Reads and writes `serving_endpoints`, `endpoint_config_history` and `served_entity_versions`.
+/// Reads and writes `serving_endpoints`, `endpoint_config_history` and `served_entity_versions`,
+/// on any backend. Every write also bumps the `endpoints` change counter (`StoreChanges`), so
+/// other replicas on the same database reload.
 public struct EndpointStore: Sendable {
-    let pool: DatabasePool
+    let database: any SQLDatabase
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
 
-    public init(store: SQLiteStore) { pool = store.pool }
+    public init(database: any SQLDatabase) { self.database = database }
 
-    public func endpoints() throws -> [StoredEndpoint] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM serving_endpoints ORDER BY created_at, name").map(Self.endpoint) }
+    public func endpoints() async throws(StoreError) -> [StoredEndpoint] {
+        let rows = try await database.read("SELECT * FROM serving_endpoints ORDER BY created_at, name", [])
+        return try rows.map(Self.endpoint)
     }
 
     /// Saves an endpoint's new definition, its history entry and its entity versions in one
     /// transaction. Entities no longer in the definition are marked retired with `reason`.
-    public func save(_ endpoint: StoredEndpoint, reason: String, retiredReasons: [String: String] = [:], now: Date = Date()) throws {
+    /// Fails with `StoreError.Code.conflict` when the store already holds this config version or
+    /// a later one (another replica updated the endpoint meanwhile).
+    public func save(_ endpoint: StoredEndpoint, reason: String, retiredReasons: [String: String] = [:], now: Date = Date()) async throws(StoreError) {
         let definition = try Self.json(endpoint.definition)
         let stamp = UTCTimestamp.iso8601(now)
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO serving_endpoints (name, config_version, definition, file_definition, config_update, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET config_version = excluded.config_version, definition = excluded.definition,
-                      file_definition = excluded.file_definition, config_update = excluded.config_update, updated_at = excluded.updated_at
-                    """,
-                arguments: [
-                    endpoint.definition.name, endpoint.configVersion, definition, try endpoint.fileDefinition.map(Self.json),
-                    endpoint.configUpdate, UTCTimestamp.iso8601(endpoint.createdAt), stamp,
-                ]
-            )
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO endpoint_config_history (endpoint_name, config_version, definition, reason, applied_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [endpoint.definition.name, endpoint.configVersion, definition, reason, stamp]
-            )
-            try Self.syncVersions(of: endpoint.definition, reason: reason, retiredReasons: retiredReasons, stamp: stamp, db: db)
+        let name = endpoint.definition.name
+        var statements = [
+            SQLStatement(
+                """
+                INSERT INTO serving_endpoints (name, config_version, definition, file_definition, config_update, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET config_version = excluded.config_version, definition = excluded.definition,
+                  file_definition = excluded.file_definition, config_update = excluded.config_update, updated_at = excluded.updated_at
+                WHERE serving_endpoints.config_version < excluded.config_version
+                RETURNING name
+                """,
+                [
+                    .text(name), StoreValue(endpoint.configVersion), .text(definition), StoreValue(try endpoint.fileDefinition.map(Self.json)),
+                    .text(endpoint.configUpdate), .text(UTCTimestamp.iso8601(endpoint.createdAt)), .text(stamp),
+                ],
+                mustReturnRows: true
+            ),
+            SQLStatement(
+                """
+                INSERT INTO endpoint_config_history (endpoint_name, config_version, definition, reason, applied_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (endpoint_name, config_version) DO UPDATE SET definition = excluded.definition, reason = excluded.reason,
+                  applied_at = excluded.applied_at
+                """,
+                [.text(name), StoreValue(endpoint.configVersion), .text(definition), .text(reason), .text(stamp)]
+            ),
+        ]
+        statements += try Self.versionStatements(of: endpoint.definition, reason: reason, retiredReasons: retiredReasons, stamp: stamp)
+        statements.append(StoreChanges.bump(.endpoints))
+        do {
+            try await database.write(statements)
+        } catch where error.code == .conflict {
+            throw StoreError(code: .conflict, message: "endpoint \(name) changed meanwhile (config_version \(endpoint.configVersion) or later is stored)")
         }
     }
 
     /// Only the update state (`NOT_UPDATING`, `IN_PROGRESS`, `UPDATE_FAILED`).
-    public func setConfigUpdate(_ name: String, _ state: String) throws {
-        try pool.write { db in
-            try db.execute(sql: "UPDATE serving_endpoints SET config_update = ? WHERE name = ?", arguments: [state, name])
-        }
+    public func setConfigUpdate(_ name: String, _ state: String) async throws(StoreError) {
+        try await database.write("UPDATE serving_endpoints SET config_update = ? WHERE name = ?", [.text(state), .text(name)])
     }
 
-    public func delete(_ name: String, now: Date = Date()) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM serving_endpoints WHERE name = ?", arguments: [name])
-            try db.execute(
-                sql: "UPDATE served_entity_versions SET state = 'RETIRED', retired_at = ?, retired_reason = 'endpoint deleted' WHERE endpoint_name = ? AND state <> 'RETIRED'",
-                arguments: [UTCTimestamp.iso8601(now), name]
-            )
-        }
+    public func delete(_ name: String, now: Date = Date()) async throws(StoreError) {
+        try await database.write([
+            SQLStatement("DELETE FROM serving_endpoints WHERE name = ?", [.text(name)]),
+            SQLStatement(
+                "UPDATE served_entity_versions SET state = 'RETIRED', retired_at = ?, retired_reason = 'endpoint deleted' WHERE endpoint_name = ? AND state <> 'RETIRED'",
+                [.text(UTCTimestamp.iso8601(now)), .text(name)]
+            ),
+            StoreChanges.bump(.endpoints),
+        ])
     }
 
     /// The latest history entry before `configVersion` whose traffic differs from the current one.
-    public func previousDefinition(_ name: String, before configVersion: Int, current: EndpointConfig) throws -> (Int, EndpointConfig)? {
-        let rows = try pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT config_version, definition FROM endpoint_config_history WHERE endpoint_name = ? AND config_version < ? ORDER BY config_version DESC",
-                arguments: [name, configVersion]
-            )
-        }
+    public func previousDefinition(_ name: String, before configVersion: Int, current: EndpointConfig) async throws(StoreError) -> (Int, EndpointConfig)? {
+        let rows = try await database.read(
+            "SELECT config_version, definition FROM endpoint_config_history WHERE endpoint_name = ? AND config_version < ? ORDER BY config_version DESC",
+            [.text(name), StoreValue(configVersion)]
+        )
         for row in rows {
-            let definition = try Self.decode(row["definition"] as String)
-            if definition.config != current.config { return (row["config_version"], definition) }
+            let definition = try Self.decode(try row.requiredText("definition"))
+            if definition.config != current.config, let version = row.int("config_version") { return (version, definition) }
         }
         return nil
     }
 
-    public func versions(_ name: String) throws -> [EntityVersion] {
-        try pool.read { db in try Self.versions(name, db) }
+    public func versions(_ name: String) async throws(StoreError) -> [EntityVersion] {
+        let rows = try await database.read(
+            "SELECT * FROM served_entity_versions WHERE endpoint_name = ? ORDER BY created_at, entity_name", [.text(name)]
+        )
+        return try rows.map(Self.version)
     }
 
-    /// The same, read off the caller's thread (for route handlers).
-    public func versions(_ name: String) async throws -> [EntityVersion] {
-        try await pool.read { db in try Self.versions(name, db) }
-    }
-
-    static func versions(_ name: String, _ db: Database) throws -> [EntityVersion] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM served_entity_versions WHERE endpoint_name = ? ORDER BY created_at, entity_name", arguments: [name]
-        ).map(Self.version)
-    }
-
-    /// Requests and token cost per served entity of an endpoint. Async: it aggregates the usage
-    /// log, which grows with traffic, and must not hold the thread of the caller.
-    public func usage(_ name: String) async throws -> [String: EntityUsage] {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT served_entity_name, COUNT(*) AS requests, COALESCE(SUM(cost_usd), 0) AS cost, MAX(request_time) AS last
-                    FROM endpoint_usage WHERE endpoint_name = ? AND served_entity_name IS NOT NULL GROUP BY served_entity_name
-                    """,
-                arguments: [name]
+    /// Requests and token cost per served entity of an endpoint (it aggregates the usage log).
+    public func usage(_ name: String) async throws(StoreError) -> [String: EntityUsage] {
+        let rows = try await database.read(
+            """
+            SELECT served_entity_name, COUNT(*) AS requests, COALESCE(SUM(cost_usd), 0) AS cost, MAX(request_time) AS last
+            FROM endpoint_usage WHERE endpoint_name = ? AND served_entity_name IS NOT NULL GROUP BY served_entity_name
+            """,
+            [.text(name)]
+        )
+        var usage: [String: EntityUsage] = [:]
+        for row in rows {
+            usage[try row.requiredText("served_entity_name")] = EntityUsage(
+                requests: row.int("requests") ?? 0, tokenCostUSD: row.double("cost") ?? 0, lastRequestAt: row.text("last")
             )
-            return Dictionary(uniqueKeysWithValues: rows.map { row in
-                (row["served_entity_name"] as String, EntityUsage(requests: row["requests"], tokenCostUSD: row["cost"], lastRequestAt: row["last"]))
-            })
         }
+        return usage
     }
 
     // MARK: - Rows
 
-    /// Brings `served_entity_versions` in line with a definition: new entities are added, those
-    /// that left are retired, and 0%-traffic clocks start or stop.
-    static func syncVersions(of definition: EndpointConfig, reason: String, retiredReasons: [String: String], stamp: String, db: Database) throws {
+    /// The statements that bring `served_entity_versions` in line with a definition: new
+    /// entities are added, those that left are retired, and 0%-traffic clocks start or stop.
+    static func versionStatements(
+        of definition: EndpointConfig, reason: String, retiredReasons: [String: String], stamp: String
+    ) throws(StoreError) -> [SQLStatement] {
         let traffic = TrafficShares(definition)
-        var live = Set<String>()
+        let name = StoreValue.text(definition.name)
+        var statements: [SQLStatement] = []
+        var live: [String] = []
         for entity in definition.config.servedEntities {
-            live.insert(entity.name)
+            live.append(entity.name)
             let zero = traffic.share(of: entity.name) == 0
-            try db.execute(
-                sql: """
-                    INSERT INTO served_entity_versions (endpoint_name, entity_name, served_entity_id, definition, state, created_at, zero_traffic_since)
-                    VALUES (?, ?, ?, ?, 'READY', ?, ?)
-                    ON CONFLICT(endpoint_name, entity_name) DO UPDATE SET
-                      served_entity_id = excluded.served_entity_id, definition = excluded.definition, state = 'READY',
-                      created_at = CASE WHEN served_entity_versions.state = 'RETIRED' THEN excluded.created_at ELSE served_entity_versions.created_at END,
-                      zero_traffic_since = CASE WHEN ? THEN COALESCE(served_entity_versions.zero_traffic_since, excluded.created_at) ELSE NULL END,
-                      retired_at = NULL, retired_reason = NULL
-                    """,
-                arguments: [definition.name, entity.name, entity.servedEntityID, try json(entity), stamp, zero ? stamp : nil, zero]
-            )
+            statements.append(SQLStatement(
+                """
+                INSERT INTO served_entity_versions (endpoint_name, entity_name, served_entity_id, definition, state, created_at, zero_traffic_since)
+                VALUES (?, ?, ?, ?, 'READY', ?, ?)
+                ON CONFLICT (endpoint_name, entity_name) DO UPDATE SET
+                  served_entity_id = excluded.served_entity_id, definition = excluded.definition, state = 'READY',
+                  created_at = CASE WHEN served_entity_versions.state = 'RETIRED' THEN excluded.created_at ELSE served_entity_versions.created_at END,
+                  zero_traffic_since = CASE WHEN ? = 1 THEN COALESCE(served_entity_versions.zero_traffic_since, excluded.created_at) ELSE NULL END,
+                  retired_at = NULL, retired_reason = NULL
+                """,
+                [name, .text(entity.name), .text(entity.servedEntityID), .text(try json(entity)), .text(stamp), zero ? .text(stamp) : .null, .int(zero ? 1 : 0)]
+            ))
         }
-        let stored = try String.fetchAll(
-            db, sql: "SELECT entity_name FROM served_entity_versions WHERE endpoint_name = ? AND state <> 'RETIRED'", arguments: [definition.name]
-        )
-        for name in stored where !live.contains(name) {
-            try db.execute(
-                sql: "UPDATE served_entity_versions SET state = 'RETIRED', retired_at = ?, retired_reason = ? WHERE endpoint_name = ? AND entity_name = ?",
-                arguments: [stamp, retiredReasons[name] ?? reason, definition.name, name]
-            )
+        let retire = "UPDATE served_entity_versions SET state = 'RETIRED', retired_at = ?, retired_reason = ? WHERE endpoint_name = ? AND state <> 'RETIRED'"
+        for (entity, why) in retiredReasons.sorted(by: { $0.key < $1.key }) where !live.contains(entity) {
+            statements.append(SQLStatement(retire + " AND entity_name = ?", [.text(stamp), .text(why), name, .text(entity)]))
         }
+        let others = live.isEmpty ? "" : " AND entity_name NOT IN (" + Array(repeating: "?", count: live.count).joined(separator: ", ") + ")"
+        statements.append(SQLStatement(retire + others, [.text(stamp), .text(reason), name] + live.map(StoreValue.text)))
+        return statements
     }
 
-    static func endpoint(_ row: Row) throws -> StoredEndpoint {
+    static func endpoint(_ row: SQLRow) throws(StoreError) -> StoredEndpoint {
         StoredEndpoint(
-            definition: try decode(row["definition"] as String),
-            configVersion: row["config_version"],
-            fileDefinition: try (row["file_definition"] as String?).map(decode),
-            configUpdate: row["config_update"],
-            createdAt: UTCTimestamp.parse(row["created_at"]) ?? Date(),
-            updatedAt: UTCTimestamp.parse(row["updated_at"]) ?? Date()
+            definition: try decode(try row.requiredText("definition")),
+            configVersion: row.int("config_version") ?? 0,
+            fileDefinition: try row.text("file_definition").map { text throws(StoreError) in try decode(text) },
+            configUpdate: row.text("config_update") ?? "NOT_UPDATING",
+            createdAt: row.text("created_at").flatMap(UTCTimestamp.parse) ?? Date(),
+            updatedAt: row.text("updated_at").flatMap(UTCTimestamp.parse) ?? Date()
         )
     }
 
-    static func version(_ row: Row) throws -> EntityVersion {
-        EntityVersion(
-            endpointName: row["endpoint_name"], entityName: row["entity_name"], servedEntityID: row["served_entity_id"],
-            definition: try JSONDecoder().decode(ServedEntityConfig.self, from: Data((row["definition"] as String).utf8)),
-            state: row["state"], createdAt: UTCTimestamp.parse(row["created_at"]) ?? Date(),
-            zeroTrafficSince: (row["zero_traffic_since"] as String?).flatMap(UTCTimestamp.parse),
-            retiredAt: (row["retired_at"] as String?).flatMap(UTCTimestamp.parse), retiredReason: row["retired_reason"]
+    static func version(_ row: SQLRow) throws(StoreError) -> EntityVersion {
+        let definition: ServedEntityConfig
+        do {
+            definition = try JSONDecoder().decode(ServedEntityConfig.self, from: Data(try row.requiredText("definition").utf8))
+        } catch {
+            throw StoreError(code: .readFailed, message: "a stored served entity cannot be read", underlying: error)
+        }
+        return EntityVersion(
+            endpointName: try row.requiredText("endpoint_name"), entityName: try row.requiredText("entity_name"),
+            servedEntityID: row.text("served_entity_id") ?? "", definition: definition, state: row.text("state") ?? "READY",
+            createdAt: row.text("created_at").flatMap(UTCTimestamp.parse) ?? Date(),
+            zeroTrafficSince: row.text("zero_traffic_since").flatMap(UTCTimestamp.parse),
+            retiredAt: row.text("retired_at").flatMap(UTCTimestamp.parse), retiredReason: row.text("retired_reason")
         )
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+    static func json(_ value: some Encodable) throws(StoreError) -> String {
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw StoreError(code: .writeFailed, message: "an endpoint definition cannot be encoded", underlying: error)
+        }
     }
 
-    static func decode(_ text: String) throws -> EndpointConfig {
-        try JSONDecoder().decode(EndpointConfig.self, from: Data(text.utf8))
+    static func decode(_ text: String) throws(StoreError) -> EndpointConfig {
+        do {
+            return try JSONDecoder().decode(EndpointConfig.self, from: Data(text.utf8))
+        } catch {
+            throw StoreError(code: .readFailed, message: "a stored endpoint definition cannot be read", underlying: error)
+        }
     }
 }
 

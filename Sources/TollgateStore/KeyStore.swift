@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TollgateCore
 
 /// A key as stored: its hash, never the key itself.
@@ -56,27 +55,29 @@ public protocol KeyStorage: Sendable {
     func touch(_ lastUsed: [String: Date]) async throws(StoreError)
 }
 
-/// `api_keys` in the SQLite store, always off the caller's thread.
-public struct SQLiteKeyStore: KeyStorage {
-    let pool: DatabasePool
+/// `api_keys` on any backend. Creating and revoking bump the `keys` change counter, so every
+/// replica's key ring reloads.
+public struct SQLKeyStore: KeyStorage {
+    let database: any SQLDatabase
 
-    public init(store: SQLiteStore) { pool = store.pool }
+    public init(database: any SQLDatabase) { self.database = database }
 
     public func insert(_ key: StoredKey) async throws(StoreError) {
         do {
-            try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO api_keys (key_id, prefix, key_hash, owner, groups, service_principal, description, created_at, expires_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        key.keyID, key.prefix, key.hash, key.owner, JSONValue.array(key.groups.map(JSONValue.string)).jsonText,
-                        key.servicePrincipal ? 1 : 0, key.description, UTCTimestamp.iso8601(key.createdAt),
-                        key.expiresAt.map(UTCTimestamp.iso8601),
+            try await database.write([
+                SQLStatement(
+                    """
+                    INSERT INTO api_keys (key_id, prefix, key_hash, owner, groups, service_principal, description, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(key.keyID), .text(key.prefix), .text(key.hash), .text(key.owner),
+                        .text(JSONValue.array(key.groups.map(JSONValue.string)).jsonText), .int(key.servicePrincipal ? 1 : 0),
+                        StoreValue(key.description), .text(UTCTimestamp.iso8601(key.createdAt)), StoreValue(key.expiresAt.map(UTCTimestamp.iso8601)),
                     ]
-                )
-            }
+                ),
+                StoreChanges.bump(.keys),
+            ])
         } catch {
             throw StoreError(code: .writeFailed, message: "cannot store key \(key.keyID)", underlying: error)
         }
@@ -84,9 +85,7 @@ public struct SQLiteKeyStore: KeyStorage {
 
     public func all() async throws(StoreError) -> [StoredKey] {
         do {
-            return try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at DESC, key_id").map(Self.key)
-            }
+            return try await database.read("SELECT * FROM api_keys ORDER BY created_at DESC, key_id", []).map(Self.key)
         } catch {
             throw StoreError(code: .readFailed, message: "cannot read keys", underlying: error)
         }
@@ -94,49 +93,50 @@ public struct SQLiteKeyStore: KeyStorage {
 
     public func revoke(_ keyID: String, at time: Date) async throws(StoreError) -> Bool {
         do {
-            return try await pool.write { db in
-                guard try Int.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE key_id = ?", arguments: [keyID]) != nil else { return false }
-                try db.execute(
-                    sql: "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?",
-                    arguments: [UTCTimestamp.iso8601(time), keyID]
-                )
-                return true
-            }
+            let results = try await database.write([
+                SQLStatement(
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ? RETURNING key_id",
+                    [.text(UTCTimestamp.iso8601(time)), .text(keyID)]
+                ),
+                StoreChanges.bump(.keys),
+            ])
+            return !(results.first ?? []).isEmpty
         } catch {
             throw StoreError(code: .writeFailed, message: "cannot revoke key \(keyID)", underlying: error)
         }
     }
 
+    /// Last-used times are not a change other replicas must reload for: no counter moves.
     public func touch(_ lastUsed: [String: Date]) async throws(StoreError) {
         guard !lastUsed.isEmpty else { return }
+        let statements = lastUsed.sorted { $0.key < $1.key }.map { keyID, time in
+            let stamp = StoreValue.text(UTCTimestamp.iso8601(time))
+            return SQLStatement(
+                "UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                [stamp, .text(keyID), stamp]
+            )
+        }
         do {
-            try await pool.write { db in
-                for (keyID, time) in lastUsed {
-                    try db.execute(
-                        sql: "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, ''), ?) WHERE key_id = ?",
-                        arguments: [UTCTimestamp.iso8601(time), keyID]
-                    )
-                }
-            }
+            try await database.write(statements)
         } catch {
             throw StoreError(code: .writeFailed, message: "cannot note key use", underlying: error)
         }
     }
 
-    private static func key(_ row: Row) throws -> StoredKey {
-        let groups = (try? JSONValue.parse(row["groups"] as String).arrayValue?.compactMap(\.stringValue)) ?? []
+    private static func key(_ row: SQLRow) throws(StoreError) -> StoredKey {
+        let groups = (try? JSONValue.parse(row.text("groups") ?? "[]").arrayValue?.compactMap(\.stringValue)) ?? []
         // NULL is no time; a value that is not a readable time counts as long past, so an
         // unreadable `revoked_at` still revokes and an unreadable `expires_at` still expires.
         let date: (String) -> Date? = { column in
-            let value: DatabaseValue = row[column]
+            let value = row[column]
             if value.isNull { return nil }
-            return String.fromDatabaseValue(value).flatMap(UTCTimestamp.parse) ?? .distantPast
+            return value.text.flatMap(UTCTimestamp.parse) ?? .distantPast
         }
         return StoredKey(
-            keyID: row["key_id"], prefix: row["prefix"], hash: row["key_hash"], owner: row["owner"], groups: groups,
-            servicePrincipal: (row["service_principal"] as Int) != 0, description: row["description"],
-            createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: date("expires_at"),
-            lastUsedAt: date("last_used_at"), revokedAt: date("revoked_at")
+            keyID: try row.requiredText("key_id"), prefix: row.text("prefix") ?? "", hash: try row.requiredText("key_hash"),
+            owner: try row.requiredText("owner"), groups: groups, servicePrincipal: (row.int("service_principal") ?? 0) != 0,
+            description: row.text("description"), createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
+            expiresAt: date("expires_at"), lastUsedAt: date("last_used_at"), revokedAt: date("revoked_at")
         )
     }
 }

@@ -266,6 +266,7 @@ enum Migrations {
                 """)
         }
         GovernanceMigration.register(in: &migrator)
+        ReplicaMigration.register(in: &migrator)
         return migrator
     }
 }

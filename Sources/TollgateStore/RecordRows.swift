@@ -9,9 +9,9 @@ public enum StoreValue: Sendable, Equatable {
     case real(Double)
     case text(String)
 
-    init(_ value: String?) { self = value.map(StoreValue.text) ?? .null }
-    init(_ value: Int?) { self = value.map { .int(Int64($0)) } ?? .null }
-    init(_ value: Double?) { self = value.map(StoreValue.real) ?? .null }
+    public init(_ value: String?) { self = value.map(StoreValue.text) ?? .null }
+    public init(_ value: Int?) { self = value.map { .int(Int64($0)) } ?? .null }
+    public init(_ value: Double?) { self = value.map(StoreValue.real) ?? .null }
 }
 
 /// The tables the record writer fills, with their columns in insert order.

@@ -11,7 +11,8 @@ public final class SQLiteStore: Sendable {
     /// `busyTimeout`: seconds a write waits for another connection's lock before it fails.
     public static func open(url: String, busyTimeout: Double = 10) throws(StoreError) -> SQLiteStore {
         guard url.hasPrefix("sqlite:") else {
-            throw StoreError(code: .unsupportedURL, message: "store \(url) is not supported here; use sqlite:PATH")
+            // The URL is not echoed: a postgres:// one carries a password.
+            throw StoreError(code: .unsupportedURL, message: "this reads sqlite:PATH stores only")
         }
         return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)), busyTimeout: busyTimeout)
     }

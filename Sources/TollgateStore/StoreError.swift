@@ -6,6 +6,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case migrationFailed = "store_migration_failed"
         case writeFailed = "store_write_failed"
         case readFailed = "store_read_failed"
+        /// A conditional write found the row changed by someone else (another replica).
+        case conflict = "store_conflict"
     }
 
     public var code: Code

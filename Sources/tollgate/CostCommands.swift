@@ -29,7 +29,7 @@ struct Cost: AsyncParsableCommand {
         var format: Format = .table
 
         func run() async throws {
-            let report = try await CostQueries(store: try storeOptions.open()).report(by: by, since: since)
+            let report = try await storeOptions.withDatabase { try await CostQueries(database: $0).report(by: by, since: since) }
             switch format {
             case .json: print(Self.json(report).jsonText)
             case .csv: printCSV(report)

@@ -33,10 +33,13 @@ struct Keys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let admin = KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open()))
             let issued: (key: String, stored: StoredKey)
             do {
-                issued = try await admin.create(owner: owner, groups: group, servicePrincipal: servicePrincipal, expires: expires, description: description)
+                issued = try await storeOptions.withDatabase { database in
+                    try await KeyAdmin(store: SQLKeyStore(database: database)).create(
+                        owner: owner, groups: group, servicePrincipal: servicePrincipal, expires: expires, description: description
+                    )
+                }
             } catch let error as KeyAdminError {
                 throw ValidationError(error.description)
             }
@@ -62,7 +65,7 @@ struct Keys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let keys = try await KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open())).list()
+            let keys = try await storeOptions.withDatabase { try await KeyAdmin(store: SQLKeyStore(database: $0)).list() }
             if json {
                 print(JSONValue.array(keys.map { KeyAdmin.json($0) }).jsonText)
                 return
@@ -86,7 +89,7 @@ struct Keys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            guard try await KeyAdmin(store: SQLiteKeyStore(store: try storeOptions.open())).revoke(id) else {
+            guard try await storeOptions.withDatabase({ try await KeyAdmin(store: SQLKeyStore(database: $0)).revoke(id) }) else {
                 var stderr = StandardError()
                 print("error: no key with id \(id)", to: &stderr)
                 throw ExitCode(1)

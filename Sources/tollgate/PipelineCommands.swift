@@ -81,7 +81,13 @@ struct Sql: AsyncParsableCommand {
     func run() async throws {
         let result: ReadOnlyQuery.Result
         do {
-            result = try ReadOnlyQuery.run(query, path: try storeOptions.sqlitePath())
+            let url = try storeOptions.url()
+            if url.hasPrefix("sqlite:") {
+                result = try ReadOnlyQuery.run(query, path: try storeOptions.sqlitePath())
+            } else {
+                let rows = try await storeOptions.withDatabase { try await $0.readOnly(query) }
+                result = ReadOnlyQuery.Result(columns: rows.first?.columns ?? [], rows: rows.map { $0.values.map(Self.json) })
+            }
         } catch {
             var stderr = StandardError()
             print("query failed: \(error)", to: &stderr)
@@ -112,6 +118,15 @@ struct Sql: AsyncParsableCommand {
     }
 
     static func csvField(_ text: String) -> String { CSVText.field(text) }
+
+    static func json(_ value: StoreValue) -> JSONValue {
+        switch value {
+        case .null: .null
+        case .int(let int): Int(exactly: int).map(JSONValue.int) ?? .double(Double(int))
+        case .real(let double): .double(double)
+        case .text(let text): .string(text)
+        }
+    }
 }
 
 /// `tollgate probe` — produce the five inference cases through a running gateway and check them.

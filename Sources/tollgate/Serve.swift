@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Port to bind (overrides server.port).")
     var port: Int?
 
-    @Option(name: .long, help: "Store URL, sqlite:PATH (overrides store).")
+    @Option(name: .long, help: "Store URL, sqlite:PATH or postgres://user:password@host:port/database (overrides store).")
     var store: String?
 
     func run() async throws {
@@ -34,7 +34,10 @@ struct Serve: AsyncParsableCommand {
                 "host": "\(gatewayConfig.server.host)",
             ])
         }
-        try await GatewayRuntime(config: gatewayConfig, logger: logger, connectionsOnTheirLoops: ConcurrencyExecutor.onNIOLoops).run()
+        let runtime = GatewayRuntime(
+            config: gatewayConfig, logger: logger, connectionsOnTheirLoops: ConcurrencyExecutor.onNIOLoops, openStore: StoreBackends.gatewayStore
+        )
+        try await runtime.run()
     }
 }
 

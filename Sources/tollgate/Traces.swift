@@ -9,11 +9,17 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file whose `store:` is used.")
     var config: String?
 
-    @Option(name: .long, help: "Store URL (sqlite:PATH); default sqlite:tollgate.db.")
+    @Option(name: .long, help: "Store URL (sqlite:PATH or postgres://user:password@host:port/database); default sqlite:tollgate.db.")
     var store: String?
 
+    /// The store as a SQLite file, for the commands that read SQLite only (the pipeline's).
     func open() throws -> SQLiteStore {
         try SQLiteStore.open(url: try url())
+    }
+
+    /// Runs `body` with the store, whichever backend it is.
+    func withDatabase<Result>(_ body: (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await StoreBackends.withDatabase(url: try url(), body)
     }
 
     func url() throws -> String {
@@ -74,7 +80,7 @@ struct Traces: AsyncParsableCommand {
 
         func run() async throws {
             let filter = TraceFilter(endpointName: endpoint, state: state, since: since, until: until, limit: limit)
-            let traces = try await storeOptions.open().traces(matching: filter)
+            let traces = try await storeOptions.withDatabase { try await TraceQueries(database: $0).traces(matching: filter) }
             let rows = traces.map { trace in
                 [
                     trace.traceID, trace.requestTime, trace.endpointName, trace.state,
@@ -94,7 +100,7 @@ struct Traces: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            guard let json = try await storeOptions.open().traceJSON(id: id) else {
+            guard let json = try await storeOptions.withDatabase({ try await TraceQueries(database: $0).traceJSON(id: id) }) else {
                 var stderr = StandardError()
                 print("no trace \(id)", to: &stderr)
                 throw ExitCode(1)

@@ -208,7 +208,7 @@ struct LifecycleTests {
         #expect(sum > 0)
         #expect(abs(sum - expected) < 1e-9)
         for grouping in CostGrouping.allCases {
-            let report = try await CostQueries(store: store).report(by: grouping)
+            let report = try await CostQueries(database: store).report(by: grouping)
             #expect(abs(report.total.tokenCostUSD - sum) < 1e-9)
             #expect(report.total.requests == sent)
         }

@@ -124,7 +124,7 @@ struct LocalModelTests {
         #expect(Set((status["pids"]?.arrayValue ?? []).compactMap(\.intValue)).count == 2)
         try await gateway.stop()
         // Kept running, serving nothing: the report names it.
-        let report = try await CostQueries(store: try SQLiteStore(path: gateway.dbPath)).report(by: .version)
+        let report = try await CostQueries(database: try SQLiteStore(path: gateway.dbPath)).report(by: .version)
         #expect(report.idle.map(\.entityName) == ["local-v1"])
         #expect((report.idle.first?.computeCostUSD ?? 0) > 0)
     }

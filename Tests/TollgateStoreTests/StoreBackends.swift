@@ -24,7 +24,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .sqlite:
             let store = try SQLiteStore(path: directory + "/tollgate.db")
-            try await body(StoreUnderTest(records: store, keys: SQLiteKeyStore(store: store)))
+            try await body(StoreUnderTest(records: store, database: store))
         case .postgres:
             let server = try #require(
                 ProcessInfo.processInfo.environment[Self.postgresURLVariable],
@@ -38,7 +38,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 group.addTask { try await store.run() }
                 defer { group.cancelAll() }
                 try await store.migrate()
-                try await body(StoreUnderTest(records: store, keys: PostgresKeyStore(store: store)))
+                try await body(StoreUnderTest(records: store, database: store))
             }
             try await Self.admin(server, "DROP DATABASE \(database) WITH (FORCE)")
         }
@@ -53,7 +53,12 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 /// One backend's store, through the protocols the gateway uses.
 struct StoreUnderTest {
     var records: any RecordSink
-    var keys: any KeyStorage
+    var database: any SQLDatabase
+
+    var keys: any KeyStorage { SQLKeyStore(database: database) }
+    var endpoints: EndpointStore { EndpointStore(database: database) }
+    var traces: TraceQueries { TraceQueries(database: database) }
+    var costs: CostQueries { CostQueries(database: database) }
 }
 
 extension String {

@@ -2,6 +2,9 @@
 public struct GatewayConfig: Sendable, Equatable, Codable {
     public var server: ServerConfig
     public var store: String
+    /// Where a `postgres://` store's spill file lives (rows kept while the database refuses
+    /// them); a `sqlite:` store spills beside its file.
+    public var spillDirectory: String
     public var environment: String
     public var limits: LimitsConfig
     public var providers: [ProviderConfig]
@@ -11,12 +14,13 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public var pricing: [PriceConfig]
 
     public init(
-        server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", environment: String = "dev",
+        server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", spillDirectory: String = ".", environment: String = "dev",
         limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = [],
         tracing: TracingConfig = TracingConfig(), pipeline: PipelineConfig = PipelineConfig(), pricing: [PriceConfig] = []
     ) {
         self.server = server
         self.store = store
+        self.spillDirectory = spillDirectory
         self.environment = environment
         self.limits = limits
         self.providers = providers
@@ -27,13 +31,15 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case server, store, environment, limits, providers, endpoints, tracing, pipeline, pricing
+        case server, store, environment, limits
+        case spillDirectory = "spill_directory", providers, endpoints, tracing, pipeline, pricing
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         server = try c.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
         store = try c.decodeIfPresent(String.self, forKey: .store) ?? "sqlite:tollgate.db"
+        spillDirectory = try c.decodeIfPresent(String.self, forKey: .spillDirectory) ?? "."
         environment = try c.decodeIfPresent(String.self, forKey: .environment) ?? "dev"
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? LimitsConfig()
         providers = try c.decodeIfPresent([ProviderConfig].self, forKey: .providers) ?? []
@@ -76,12 +82,15 @@ public struct ServerConfig: Sendable, Equatable, Codable {
     /// What a key may do on an endpoint without `permissions`: `CAN_QUERY` (the default), or
     /// `NONE` (endpoints are closed until they list who may use them).
     public var defaultPermission: PermissionLevel?
+    /// This replica's name in `compute_usage.replica` (and its logs); the host name when unset.
+    public var replicaID: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, adminToken: String? = nil, maxConnections: Int? = nil,
         idleTimeoutSeconds: Double = 60, bodyTimeoutSeconds: Double = 30, allowAdminToolCommands: Bool = false,
-        auth: AuthMode = .none, defaultPermission: PermissionLevel? = .canQuery
+        auth: AuthMode = .none, defaultPermission: PermissionLevel? = .canQuery, replicaID: String? = nil
     ) {
+        self.replicaID = replicaID
         self.auth = auth
         self.defaultPermission = defaultPermission
         self.allowAdminToolCommands = allowAdminToolCommands
@@ -102,6 +111,7 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         case allowAdminToolCommands = "allow_admin_tool_commands"
         case auth
         case defaultPermission = "default_permission"
+        case replicaID = "replica_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -114,6 +124,7 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? 30
         allowAdminToolCommands = try c.decodeIfPresent(Bool.self, forKey: .allowAdminToolCommands) ?? false
         auth = try c.decodeIfPresent(AuthMode.self, forKey: .auth) ?? .none
+        replicaID = try c.decodeIfPresent(String.self, forKey: .replicaID).flatMap { $0.isEmpty ? nil : $0 }
         switch try c.decodeIfPresent(String.self, forKey: .defaultPermission) {
         case nil: defaultPermission = .canQuery
         case "NONE"?: defaultPermission = nil
@@ -137,6 +148,7 @@ public struct ServerConfig: Sendable, Equatable, Codable {
         try c.encode(allowAdminToolCommands, forKey: .allowAdminToolCommands)
         try c.encode(auth, forKey: .auth)
         try c.encode(defaultPermission?.rawValue ?? "NONE", forKey: .defaultPermission)
+        try c.encodeIfPresent(replicaID, forKey: .replicaID)
     }
 
     /// Whether the server listens only on this machine.

@@ -88,10 +88,7 @@ public final class LocalRateLimiter: RateLimiter {
         guard let ledger = ticket.ledger else { return }
         let total = max(0, totalTokens)
         state.withLock { state in
-            guard !ledger.settled.load(ordering: .relaxed) else { return }
-            ledger.settled.store(true, ordering: .relaxed)
-            let charged = ledger.charged.load(ordering: .relaxed)
-            ledger.charged.store(total, ordering: .relaxed)
+            guard let charged = ledger.settle(at: total) else { return }
             if total > charged {
                 let now = self.now()
                 for charge in ticket.charges { _ = state.add(total - charged, to: charge.bucket, now: now) }

@@ -57,6 +57,13 @@ package struct RateLimitPlan: Sendable {
         /// Keyed by the requester's own name under a default rule: the only buckets whose number
         /// callers, not the configuration, decide, so the only ones a limiter has to cap.
         package var perRequester: Bool
+
+        package init(rule: RateLimitRule, bucket: LimitBucketID, role: Role, perRequester: Bool) {
+            self.rule = rule
+            self.bucket = bucket
+            self.role = role
+            self.perRequester = perRequester
+        }
     }
 
     package let endpoint: String

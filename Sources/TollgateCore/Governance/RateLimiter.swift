@@ -197,6 +197,16 @@ package final class TicketLedger: Sendable {
         self.charged = Atomic(charged)
         settled = Atomic(false)
     }
+
+    /// Marks the ticket settled at `total` tokens and returns what was charged before, or nil
+    /// when it was settled already. Called under the limiter's lock.
+    package func settle(at total: Int) -> Int? {
+        guard !settled.load(ordering: .relaxed) else { return nil }
+        settled.store(true, ordering: .relaxed)
+        let before = charged.load(ordering: .relaxed)
+        charged.store(total, ordering: .relaxed)
+        return before
+    }
 }
 
 /// Admits requests under an endpoint's rate limits and keeps count of what they used.

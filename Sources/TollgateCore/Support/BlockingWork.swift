@@ -17,23 +17,3 @@ public enum BlockingWork {
         return try result.get()
     }
 }
-
-/// A serial executor on a dispatch queue of its own: an actor that makes blocking store calls
-/// runs there instead of on the event loops.
-public final class QueueExecutor: SerialExecutor, @unchecked Sendable {
-    private let queue: DispatchQueue
-
-    public init(label: String) {
-        queue = DispatchQueue(label: label)
-    }
-
-    public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        queue.async { job.runSynchronously(on: executor) }
-    }
-
-    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
-        UnownedSerialExecutor(ordinary: self)
-    }
-}

@@ -6,9 +6,9 @@ import TollgateCore
 import TollgateStore
 
 /// The keys the request path checks, in memory: looked up by hash without touching the store.
-/// `KeyRingService` reloads them every second, so a key created or revoked by another process
-/// (the CLI, another replica) takes effect within about a second; last-used times are written
-/// back in batches.
+/// `ChangeWatcher` reloads them when the store's `keys` change counter moves, so a key created or
+/// revoked by another process (the CLI, another replica) takes effect within a fraction of a
+/// second; last-used times are written back in batches.
 public final class KeyRing: Sendable {
     private struct State {
         var byDigest: [KeyDigest: StoredKey] = [:]
@@ -88,34 +88,5 @@ public final class KeyRing: Sendable {
             state.withLock { state in state.used.merge(used) { newer, _ in newer } }
             throw error
         }
-    }
-}
-
-/// Keeps a `KeyRing` current: reloads every `interval` and flushes last-used times.
-struct KeyRingService: Service {
-    let ring: KeyRing
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let failing = Mutex(false)
-        try? await cancelWhenGracefulShutdown {
-            while true {
-                try await Task.sleep(for: interval)
-                // Reloading comes first and on its own: a revocation must not wait for a write.
-                do {
-                    try await ring.reload()
-                    try? await ring.flushUse()
-                    if failing.withLock({ $0 }) { logger.notice("keys reloaded from the store again") }
-                    failing.withLock { $0 = false }
-                } catch {
-                    if !failing.withLock({ $0 }) {
-                        logger.error("cannot reload keys; the last keys read stay in force", metadata: ["error": "\(error)"])
-                    }
-                    failing.withLock { $0 = true }
-                }
-            }
-        }
-        try? await ring.flushUse()
     }
 }

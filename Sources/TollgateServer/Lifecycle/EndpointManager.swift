@@ -11,6 +11,9 @@ import TollgateStore
 /// are warmed up (agents' tool servers started) and the endpoint's runtime is swapped; a second
 /// update of the same endpoint meanwhile is refused. Requests in flight finish on the entities
 /// they started with; a retired entity's tool servers stop once its last request is done.
+///
+/// Several replicas on one store: each saves a config version only if the store holds no
+/// later one (else 409), and `refresh` installs the versions other replicas saved.
 actor EndpointManager {
     let store: EndpointStore
     let live: LiveEndpoints
@@ -19,10 +22,8 @@ actor EndpointManager {
     private var endpoints: [String: StoredEndpoint] = [:]
     private var pending: [String: (id: Int, task: Task<Void, Never>)] = [:]
     private var nextTaskID = 0
-    /// The store calls below are synchronous: the actor runs on a queue of its own, not on the
-    /// event loops (which are Swift Concurrency's executor in the gateway).
-    private let executor = QueueExecutor(label: "tollgate.endpoint-manager")
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// Endpoints whose new version is being written to the store: `refresh` leaves them alone.
+    private var saving: Set<String> = []
 
     init(store: EndpointStore, live: LiveEndpoints, builder: GatewayBuilder, logger: Logger) {
         self.store = store
@@ -36,35 +37,76 @@ actor EndpointManager {
     /// Loads the stored endpoints, applies the file's: an endpoint the file defines is created,
     /// or updated when its definition in the file changed since it was last applied (so deploys
     /// made since are kept until the file itself changes). Then installs every runtime.
-    func bootstrap(file: [EndpointConfig]) throws {
-        for stored in try store.endpoints() { endpoints[stored.definition.name] = stored }
+    func bootstrap(file: [EndpointConfig]) async throws {
+        for stored in try await store.endpoints() { endpoints[stored.definition.name] = stored }
         for definition in file {
-            if var stored = endpoints[definition.name] {
-                guard stored.fileDefinition != definition else { continue }
-                stored.definition = definition
-                stored.fileDefinition = definition
-                stored.configVersion += 1
-                stored.configUpdate = "NOT_UPDATING"
-                try store.save(stored, reason: "configuration file changed")
-                endpoints[definition.name] = stored
-            } else {
-                let now = Date()
-                let stored = StoredEndpoint(
-                    definition: definition, configVersion: 1, fileDefinition: definition, configUpdate: "NOT_UPDATING", createdAt: now, updatedAt: now
-                )
-                try store.save(stored, reason: "created from the configuration file", now: now)
-                endpoints[definition.name] = stored
+            do {
+                try await applyFromFile(definition)
+            } catch let error as StoreError where error.code == .conflict {
+                // Another replica starting with the same file saved it first: take what it saved.
+                for stored in try await store.endpoints() where stored.definition.name == definition.name {
+                    endpoints[definition.name] = stored
+                }
             }
         }
         // Model endpoints first: agents look up the endpoints they call.
         let ordered = endpoints.values.sorted { ($0.definition.servesAgents ? 1 : 0, $0.createdAt) < ($1.definition.servesAgents ? 1 : 0, $1.createdAt) }
         for stored in ordered {
             if stored.configUpdate == "IN_PROGRESS" {  // an update interrupted by a stop is finished now
-                try store.setConfigUpdate(stored.definition.name, "NOT_UPDATING")
+                try await store.setConfigUpdate(stored.definition.name, "NOT_UPDATING")
                 endpoints[stored.definition.name]?.configUpdate = "NOT_UPDATING"
             }
             live.set(stored.definition.name, builder.runtime(for: stored.definition, previous: nil))
         }
+    }
+
+    private func applyFromFile(_ definition: EndpointConfig) async throws {
+        if var stored = endpoints[definition.name] {
+            guard stored.fileDefinition != definition else { return }
+            stored.definition = definition
+            stored.fileDefinition = definition
+            stored.configVersion += 1
+            stored.configUpdate = "NOT_UPDATING"
+            try await store.save(stored, reason: "configuration file changed")
+            endpoints[definition.name] = stored
+        } else {
+            let now = Date()
+            let stored = StoredEndpoint(
+                definition: definition, configVersion: 1, fileDefinition: definition, configUpdate: "NOT_UPDATING", createdAt: now, updatedAt: now
+            )
+            try await store.save(stored, reason: "created from the configuration file", now: now)
+            endpoints[definition.name] = stored
+        }
+    }
+
+    /// Installs what other replicas (or processes) changed in the store: newer config versions,
+    /// new endpoints, deleted ones. Returns false when an endpoint was skipped because this
+    /// replica is changing it right now (the caller tries again later).
+    func refresh() async throws(StoreError) -> Bool {
+        let stored = try await store.endpoints()
+        var complete = true
+        for endpoint in stored {
+            let name = endpoint.definition.name
+            if let local = endpoints[name], local.configVersion >= endpoint.configVersion { continue }
+            guard pending[name] == nil, !saving.contains(name) else {
+                complete = false
+                continue
+            }
+            logger.info("endpoint changed in the store", metadata: ["endpoint": "\(name)", "config_version": "\(endpoint.configVersion)"])
+            endpoints[name] = endpoint
+            startApplying(name)
+        }
+        let names = Set(stored.map(\.definition.name))
+        for name in endpoints.keys.sorted() where !names.contains(name) {
+            guard pending[name] == nil, !saving.contains(name) else {
+                complete = false
+                continue
+            }
+            endpoints[name] = nil
+            if let removed = live.set(name, nil) { drain(Array(removed.entities.values), endpoint: name) }
+            logger.info("endpoint deleted in the store", metadata: ["endpoint": "\(name)"])
+        }
+        return complete
     }
 
     func all() -> [StoredEndpoint] { endpoints.values.sorted { ($0.createdAt, $0.definition.name) < ($1.createdAt, $1.definition.name) } }
@@ -76,14 +118,14 @@ actor EndpointManager {
 
     // MARK: - Admin operations
 
-    func create(_ definition: EndpointConfig) throws(GatewayError) -> StoredEndpoint {
+    func create(_ definition: EndpointConfig) async throws(GatewayError) -> StoredEndpoint {
         guard endpoints[definition.name] == nil else {
             throw GatewayError(code: .resourceAlreadyExists, status: 409, message: "Endpoint `\(definition.name)` already exists.")
         }
         try validate(definition)
         let now = Date()
         let stored = StoredEndpoint(definition: definition, configVersion: 1, fileDefinition: nil, configUpdate: "IN_PROGRESS", createdAt: now, updatedAt: now)
-        try persist(stored, reason: "created")
+        try await persist(stored, reason: "created")
         endpoints[definition.name] = stored
         startApplying(definition.name)
         return stored
@@ -92,7 +134,7 @@ actor EndpointManager {
     /// Replaces an endpoint's definition (a new config version), applied in the background.
     func update(
         _ name: String, to definition: EndpointConfig, reason: String, retiring earlier: [(name: String, reason: String)] = []
-    ) throws(GatewayError) -> StoredEndpoint {
+    ) async throws(GatewayError) -> StoredEndpoint {
         var stored = try endpoint(name)
         guard pending[name] == nil else {
             throw GatewayError(
@@ -100,7 +142,7 @@ actor EndpointManager {
                 message: "Endpoint `\(name)` has a config update in progress (config_version \(stored.configVersion)); wait until state.config_update is NOT_UPDATING."
             )
         }
-        let (definition, retiredNow) = retained(definition, current: stored.definition)
+        let (definition, retiredNow) = await retained(definition, current: stored.definition)
         guard definition != stored.definition else { return stored }
         let retired = earlier + retiredNow
         try validate(definition)
@@ -111,41 +153,41 @@ actor EndpointManager {
         stored.configVersion += 1
         stored.configUpdate = "IN_PROGRESS"
         stored.updatedAt = Date()
-        try persist(stored, reason: reason, retired: Dictionary(retired.map { ($0.name, $0.reason) }, uniquingKeysWith: { first, _ in first }))
+        try await persist(stored, reason: reason, retired: Dictionary(retired.map { ($0.name, $0.reason) }, uniquingKeysWith: { first, _ in first }))
         endpoints[name] = stored
         startApplying(name)
         return stored
     }
 
     /// Creates or updates an endpoint to `definition` (what `tollgate apply` sends); says which.
-    func apply(_ definition: EndpointConfig) throws(GatewayError) -> (StoredEndpoint, String) {
-        guard let stored = endpoints[definition.name] else { return (try create(definition), "created") }
-        let updated = try update(definition.name, to: definition, reason: "applied")
+    func apply(_ definition: EndpointConfig) async throws(GatewayError) -> (StoredEndpoint, String) {
+        guard let stored = endpoints[definition.name] else { return (try await create(definition), "created") }
+        let updated = try await update(definition.name, to: definition, reason: "applied")
         return (updated, updated.configVersion == stored.configVersion ? "unchanged" : "updated")
     }
 
-    func updateConfig(_ name: String, _ config: EndpointCoreConfig) throws(GatewayError) -> StoredEndpoint {
+    func updateConfig(_ name: String, _ config: EndpointCoreConfig) async throws(GatewayError) -> StoredEndpoint {
         var definition = try endpoint(name).definition
         definition.config = config
-        return try update(name, to: definition, reason: "config updated")
+        return try await update(name, to: definition, reason: "config updated")
     }
 
-    func updateAIGateway(_ name: String, _ settings: AIGatewayConfig) throws(GatewayError) -> StoredEndpoint {
+    func updateAIGateway(_ name: String, _ settings: AIGatewayConfig) async throws(GatewayError) -> StoredEndpoint {
         var definition = try endpoint(name).definition
         definition.aiGateway = settings
-        return try update(name, to: definition, reason: "ai_gateway updated")
+        return try await update(name, to: definition, reason: "ai_gateway updated")
     }
 
     func delete(_ name: String) async throws(GatewayError) {
         _ = try endpoint(name)
         await settle(name)
-        do { try store.delete(name) } catch { throw AdminErrors.storeFailed(error) }
+        do { try await store.delete(name) } catch { throw AdminErrors.storeFailed(error) }
         endpoints[name] = nil
         if let removed = live.set(name, nil) { drain(Array(removed.entities.values), endpoint: name) }
         logger.info("endpoint deleted", metadata: ["endpoint": "\(name)"])
     }
 
-    func deploy(_ name: String, entity: ServedEntityConfig, canary: Int?) throws(GatewayError) -> StoredEndpoint {
+    func deploy(_ name: String, entity: ServedEntityConfig, canary: Int?) async throws(GatewayError) -> StoredEndpoint {
         var definition = try endpoint(name).definition
         do {
             definition.config = try VersionPlans.deploy(definition.config, entity: entity, canary: canary)
@@ -153,14 +195,14 @@ actor EndpointManager {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: error.message)
         }
         let how = canary.map { "canary \($0)%" } ?? "100%"
-        return try update(name, to: definition, reason: "deployed \(entity.name) at \(how)")
+        return try await update(name, to: definition, reason: "deployed \(entity.name) at \(how)")
     }
 
     /// Restores the last earlier config whose served entities or traffic differ from the current.
-    func rollback(_ name: String) throws(GatewayError) -> StoredEndpoint {
+    func rollback(_ name: String) async throws(GatewayError) -> StoredEndpoint {
         let stored = try endpoint(name)
         let previous: (Int, EndpointConfig)?
-        do { previous = try store.previousDefinition(name, before: stored.configVersion, current: stored.definition) } catch { throw AdminErrors.storeFailed(error) }
+        do { previous = try await store.previousDefinition(name, before: stored.configVersion, current: stored.definition) } catch { throw AdminErrors.storeFailed(error) }
         guard let (version, definition) = previous else {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: "Endpoint `\(name)` has no earlier config to roll back to.")
         }
@@ -174,17 +216,17 @@ actor EndpointManager {
             routes.append(TrafficRoute(servedEntityName: entity.name, trafficPercentage: 0))
         }
         restored.config.trafficConfig = TrafficConfig(routes: routes)
-        return try update(name, to: restored, reason: "rolled back to config_version \(version)")
+        return try await update(name, to: restored, reason: "rolled back to config_version \(version)")
     }
 
-    func retire(_ name: String, entity: String, reason: String = "retired") throws(GatewayError) -> StoredEndpoint {
+    func retire(_ name: String, entity: String, reason: String = "retired") async throws(GatewayError) -> StoredEndpoint {
         var definition = try endpoint(name).definition
         do {
             definition.config = try VersionPlans.retire(definition.config, entity: entity)
         } catch {
             throw GatewayError(code: .invalidParameterValue, status: 400, message: error.message)
         }
-        return try update(name, to: definition, reason: reason)
+        return try await update(name, to: definition, reason: reason)
     }
 
     /// Waits until no update of `name` is in progress.
@@ -199,17 +241,19 @@ actor EndpointManager {
     func enforceRetention(now: Date = Date()) async {
         for name in endpoints.keys.sorted() where pending[name] == nil {
             guard let stored = endpoints[name] else { continue }
-            let (definition, retired) = retained(stored.definition, current: stored.definition, now: now)
+            let (definition, retired) = await retained(stored.definition, current: stored.definition, now: now)
             guard !retired.isEmpty else { continue }
-            _ = try? update(name, to: definition, reason: "retention", retiring: retired)
+            _ = try? await update(name, to: definition, reason: "retention", retiring: retired)
             await settle(name)
         }
     }
 
     /// `definition` without the 0%-traffic versions its retention policy does not keep. A
     /// version's 0% clock starts when it loses its traffic (`now` for one that loses it here).
-    private func retained(_ definition: EndpointConfig, current: EndpointConfig, now: Date = Date()) -> (EndpointConfig, [(name: String, reason: String)]) {
-        let versions = (try? store.versions(definition.name)) ?? []
+    private func retained(
+        _ definition: EndpointConfig, current: EndpointConfig, now: Date = Date()
+    ) async -> (EndpointConfig, [(name: String, reason: String)]) {
+        let versions = (try? await store.versions(definition.name)) ?? []
         let before = TrafficShares(current)
         let after = TrafficShares(definition)
         let zero = definition.config.servedEntities.compactMap { entity -> VersionPlans.ZeroTrafficVersion? in
@@ -254,7 +298,7 @@ actor EndpointManager {
             drain(gone, endpoint: name)
         }
         endpoints[name]?.configUpdate = "NOT_UPDATING"
-        try? store.setConfigUpdate(name, "NOT_UPDATING")
+        try? await store.setConfigUpdate(name, "NOT_UPDATING")
         logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])
     }
 
@@ -286,8 +330,20 @@ actor EndpointManager {
         }
     }
 
-    private func persist(_ stored: StoredEndpoint, reason: String, retired: [String: String] = [:]) throws(GatewayError) {
-        do { try store.save(stored, reason: reason, retiredReasons: retired) } catch { throw AdminErrors.storeFailed(error) }
+    private func persist(_ stored: StoredEndpoint, reason: String, retired: [String: String] = [:]) async throws(GatewayError) {
+        let name = stored.definition.name
+        saving.insert(name)
+        defer { saving.remove(name) }
+        do {
+            try await store.save(stored, reason: reason, retiredReasons: retired)
+        } catch where error.code == .conflict {
+            throw GatewayError(
+                code: .resourceConflict, status: 409,
+                message: "Endpoint `\(name)` was changed meanwhile (config_version \(stored.configVersion) is taken); read it again and retry."
+            )
+        } catch {
+            throw AdminErrors.storeFailed(error)
+        }
         logger.info("endpoint config version saved", metadata: [
             "endpoint": "\(stored.definition.name)", "config_version": "\(stored.configVersion)", "reason": "\(reason)",
         ])

@@ -14,12 +14,14 @@ struct LocalModelSupervisor: Service {
     let registry: LocalModelRegistry
     let costs: CostQueries
     let pricing: [PriceConfig]
+    /// This replica's name, recorded with each sample: model processes run per replica.
+    let replica: String
     let logger: Logger
     var tick: Duration = .seconds(1)
     var sampleEvery = 5
 
     func run() async throws {
-        let meter = ComputeMeter(costs: costs, pricing: pricing)
+        let meter = ComputeMeter(costs: costs, pricing: pricing, replica: replica)
         try? await cancelWhenGracefulShutdown {
             var ticks = 0
             while true {
@@ -73,11 +75,13 @@ struct LocalModelSupervisor: Service {
 final class ComputeMeter: Sendable {
     let costs: CostQueries
     let pricing: [PriceConfig]
+    let replica: String
     private let previous = Mutex<[ObjectIdentifier: (cpu: Double, at: Date)]>([:])
 
-    init(costs: CostQueries, pricing: [PriceConfig]) {
+    init(costs: CostQueries, pricing: [PriceConfig], replica: String) {
         self.costs = costs
         self.pricing = pricing
+        self.replica = replica
     }
 
     func sample(_ handle: LocalModelHandle) async {
@@ -94,7 +98,7 @@ final class ComputeMeter: Sendable {
         let price = pricing.computePrice(localModel: handle.entity.name, handle.modelName)
         let gbSeconds = Double(status.rssBytes) / 1_000_000_000 * interval
         try? await costs.recordCompute(
-            endpoint: handle.endpointName, entity: handle.entity.name, servedEntityID: handle.entity.servedEntityID, at: now,
+            endpoint: handle.endpointName, entity: handle.entity.name, servedEntityID: handle.entity.servedEntityID, replica: replica, at: now,
             intervalSeconds: interval, cpuSeconds: cpu, rssBytes: status.rssBytes, running: status.running > 0,
             costUSD: price?.computeCost(cpuSeconds: cpu, gbSeconds: gbSeconds)
         )
