@@ -34,6 +34,10 @@ scripts/fuzz.sh "${TOLLGATE_FUZZ_SECONDS:-30}"
 echo "==> scripts/setup-python.sh"
 scripts/setup-python.sh
 
+# The replica tests put two gateways behind Debian's nginx.
+echo "==> scripts/ensure-package.sh nginx nginx"
+scripts/ensure-package.sh nginx nginx
+
 # `swift build --build-tests` above also built .build/debug/tollgate; a plain `swift build`
 # here would recompile every module without testing enabled.
 test -x .build/debug/tollgate

@@ -7,7 +7,7 @@ struct Tollgate: AsyncParsableCommand {
         abstract: "A self-hosted AI gateway: serve, govern and record LLM endpoints.",
         subcommands: [
             Serve.self, Validate.self, Simulate.self, Traces.self, Pipeline.self, Sql.self, ProbeCommand.self, Import.self,
-            Apply.self, Deploy.self, Versions.self, Rollback.self, Retire.self, Cost.self, Keys.self,
+            Apply.self, Deploy.self, Versions.self, Rollback.self, Retire.self, Cost.self, Keys.self, Store.self,
         ]
     )
 }
