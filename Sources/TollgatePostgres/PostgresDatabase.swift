@@ -9,7 +9,9 @@ extension PostgresStore: SQLDatabase {
 
     public func read(_ sql: String, _ arguments: [StoreValue]) async throws(StoreError) -> [SQLRow] {
         do {
-            return try await Self.collect(try await client.query(Self.query(sql, arguments), logger: logger))
+            return try await bounded { [client, logger] in
+                try await Self.collect(try await client.query(Self.query(sql, arguments), logger: logger))
+            }
         } catch {
             throw StoreError(code: .readFailed, message: "query failed on \(displayName): \(Self.reason(error))")
         }
@@ -18,14 +20,16 @@ extension PostgresStore: SQLDatabase {
     @discardableResult
     public func write(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                var results: [[SQLRow]] = []
-                for statement in statements {
-                    let rows = try await Self.collect(try await connection.query(Self.query(statement.sql, statement.arguments), logger: logger))
-                    if statement.mustReturnRows && rows.isEmpty { throw SQLConflict() }
-                    results.append(rows)
+            return try await bounded { [client, logger] in
+                try await client.withTransaction(logger: logger) { connection in
+                    var results: [[SQLRow]] = []
+                    for statement in statements {
+                        let rows = try await Self.collect(try await connection.query(Self.query(statement.sql, statement.arguments), logger: logger))
+                        if statement.mustReturnRows && rows.isEmpty { throw SQLConflict() }
+                        results.append(rows)
+                    }
+                    return results
                 }
-                return results
             }
         } catch let error as PostgresTransactionError where error.closureError is SQLConflict {
             throw StoreError(code: .conflict, message: "the row changed meanwhile")
@@ -39,6 +43,8 @@ extension PostgresStore: SQLDatabase {
     /// In a `READ ONLY` transaction: a user's statement that writes fails and changes nothing.
     public func readOnly(_ sql: String) async throws(StoreError) -> [SQLRow] {
         do {
+            // Not bounded by `operationTimeout`: an analyst's query may run long (the server's
+            // statement_timeout still applies).
             return try await client.withConnection { connection in
                 try await connection.query("BEGIN TRANSACTION READ ONLY", logger: logger)
                 do {

@@ -16,6 +16,8 @@ public final class PostgresStore: RecordSink, Service {
     let url: PostgresURL
     let logger: Logger
     public let spillPath: String
+    /// How long one operation (a batch, a query) may wait for the database.
+    let operationTimeout: Duration
 
     /// Binds per statement, under the protocol's limit of 65,535.
     static let maxBinds = 30_000
@@ -23,9 +25,11 @@ public final class PostgresStore: RecordSink, Service {
     /// - Parameters:
     ///   - url: `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
     ///   - spillDirectory: where the spill file lives (`tollgate-HOST-PORT-DATABASE.spill`).
-    public init(url: String, spillDirectory: String, logger: Logger) throws(StoreError) {
+    ///   - operationTimeout: how long a batch or a query may wait for the database.
+    public init(url: String, spillDirectory: String, operationTimeout: Duration = .seconds(10), logger: Logger) throws(StoreError) {
         self.url = try PostgresURL(url)
         self.logger = logger
+        self.operationTimeout = operationTimeout
         client = PostgresClient(configuration: try self.url.clientConfiguration(), backgroundLogger: logger)
         let name = "tollgate-\(self.url.host)-\(self.url.port)-\(self.url.database).spill"
             .map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
@@ -67,10 +71,13 @@ public final class PostgresStore: RecordSink, Service {
 
     public func probeWrite() async throws(StoreError) {
         do {
-            let rows = try await client.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self)
-            for try await inRecovery in rows where inRecovery {
-                throw StoreError(code: .writeFailed, message: "\(url.redacted) is a read-only standby")
+            let standby = try await bounded { [client, logger] in
+                for try await inRecovery in try await client.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
+                    return inRecovery
+                }
+                return false
             }
+            if standby { throw StoreError(code: .writeFailed, message: "\(url.redacted) is a read-only standby") }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -95,9 +102,11 @@ public final class PostgresStore: RecordSink, Service {
 
     public func count(of table: RecordTable) async throws(StoreError) -> Int {
         do {
-            let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.rawValue)"), logger: logger)
-            for try await count in rows.decode(Int64.self) { return Int(count) }
-            return 0
+            return try await bounded { [client, logger] in
+                let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.rawValue)"), logger: logger)
+                for try await count in rows.decode(Int64.self) { return Int(count) }
+                return 0
+            }
         } catch {
             throw StoreError(code: .readFailed, message: "cannot count \(table.rawValue) in \(url.redacted)", underlying: error)
         }
@@ -107,6 +116,10 @@ public final class PostgresStore: RecordSink, Service {
     private func insert(_ rows: [TableRow]) async throws {
         guard !rows.isEmpty else { return }
         let grouped = Dictionary(grouping: rows, by: \.table)
+        try await bounded { [client, logger] in try await Self.insert(grouped, client: client, logger: logger) }
+    }
+
+    private static func insert(_ grouped: [RecordTable: [TableRow]], client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
             for table in RecordTable.allCases {
                 guard let tableRows = grouped[table] else { continue }
@@ -114,7 +127,7 @@ public final class PostgresStore: RecordSink, Service {
                 var start = 0
                 while start < tableRows.count {
                     let chunk = tableRows[start..<min(start + perStatement, tableRows.count)]
-                    try await connection.query(Self.insertQuery(table, chunk), logger: logger)
+                    try await connection.query(insertQuery(table, chunk), logger: logger)
                     start += perStatement
                 }
             }

@@ -17,7 +17,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static let postgresURLVariable = "TOLLGATE_TEST_POSTGRES_URL"
 
     /// Runs `body` with a fresh, migrated store of this backend and removes it afterwards.
-    func withStore(_ body: (StoreUnderTest) async throws -> Void) async throws {
+    func withStore(operationTimeout: Duration = .seconds(10), _ body: (StoreUnderTest) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-store-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -33,12 +33,14 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let database = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             try await Self.admin(server, "CREATE DATABASE \(database)")
             let url = server.replacingDatabase(with: database)
-            let store = try PostgresStore(url: url, spillDirectory: directory, logger: Logger(label: "tollgate.test.store"))
+            let store = try PostgresStore(
+                url: url, spillDirectory: directory, operationTimeout: operationTimeout, logger: Logger(label: "tollgate.test.store")
+            )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await store.run() }
                 defer { group.cancelAll() }
                 try await store.migrate()
-                try await body(StoreUnderTest(records: store, database: store))
+                try await body(StoreUnderTest(records: store, database: store, postgres: (server, database)))
             }
             try await Self.admin(server, "DROP DATABASE \(database) WITH (FORCE)")
         }
@@ -54,6 +56,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 struct StoreUnderTest {
     var records: any RecordSink
     var database: any SQLDatabase
+    /// On PostgreSQL: the server's URL and this test's database on it.
+    var postgres: (server: String, database: String)? = nil
 
     var keys: any KeyStorage { SQLKeyStore(database: database) }
     var endpoints: EndpointStore { EndpointStore(database: database) }
