@@ -101,6 +101,28 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Day partitions (PostgresPartitions creates each day's; rows outside them wait in the
+        // default partition). A partitioned table's key must hold its partition column.
+        Migration(id: "0004_day_partitions", sql: [
+            "ALTER TABLE inference_table RENAME TO inference_table_unpartitioned",
+            "CREATE TABLE inference_table (LIKE inference_table_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (request_time)",
+            "CREATE TABLE inference_table_default PARTITION OF inference_table DEFAULT",
+            "INSERT INTO inference_table SELECT * FROM inference_table_unpartitioned",
+            "DROP TABLE inference_table_unpartitioned",
+            "ALTER TABLE inference_table ADD PRIMARY KEY (request_id, request_time)",
+            "ALTER TABLE endpoint_usage RENAME TO endpoint_usage_unpartitioned",
+            "CREATE TABLE endpoint_usage (LIKE endpoint_usage_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (request_time)",
+            "CREATE TABLE endpoint_usage_default PARTITION OF endpoint_usage DEFAULT",
+            "INSERT INTO endpoint_usage SELECT * FROM endpoint_usage_unpartitioned",
+            "DROP TABLE endpoint_usage_unpartitioned",
+            "ALTER TABLE endpoint_usage ADD PRIMARY KEY (request_id, request_time)",
+            "ALTER TABLE spans RENAME TO spans_unpartitioned",
+            "CREATE TABLE spans (LIKE spans_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (start_time_unix_nano)",
+            "CREATE TABLE spans_default PARTITION OF spans DEFAULT",
+            "INSERT INTO spans SELECT * FROM spans_unpartitioned",
+            "DROP TABLE spans_unpartitioned",
+            "ALTER TABLE spans ADD PRIMARY KEY (trace_id, span_id, start_time_unix_nano)",
+        ]),
     ]
 
     /// A fixed key for `pg_advisory_xact_lock`: "tollgate" in ASCII.

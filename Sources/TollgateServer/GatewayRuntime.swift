@@ -107,6 +107,7 @@ public final class GatewayRuntime: Sendable {
         var services: [any Service] = []
         if let simulator = makeSimulator(urls: simulatorURLs) { services.append(simulator) }
         if let sqlite = store.sqlite { services.append(WALCheckpointer(store: sqlite)) }
+        services.append(StoreMaintenance(maintain: store.maintain, retentionDays: config.retentionDays, interval: .seconds(3_600), logger: logger))
         // Before the application: model processes stop after the requests in flight finished.
         services.append(LocalModelSupervisor(registry: localModels, costs: costs, pricing: config.pricing, replica: replica, logger: logger))
         services.append(ToolHost(toolboxes: { live.toolboxes }, logger: logger))

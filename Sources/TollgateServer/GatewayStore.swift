@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import TollgateCore
@@ -22,12 +23,18 @@ public struct GatewayStore: Sendable {
     /// Whether rate limits are counted in the store, shared by every replica on it
     /// (`SharedRateLimiter`), rather than in this process (`LocalRateLimiter`).
     public var sharesLimits: Bool
+    /// Housekeeping run at start and every hour, off the request path: `store.retention_days`
+    /// (nil keeps everything) and, on PostgreSQL, the coming days' partitions. Returns a line
+    /// for the log when it removed something.
+    public var maintain: @Sendable (_ retentionDays: Int?, _ now: Date) async throws -> String?
 
     public init(
         records: any RecordSink, database: any SQLDatabase, background: (@Sendable () async -> Void)? = nil,
-        prepare: @escaping @Sendable () async throws -> Void = {}, sqlite: SQLiteStore? = nil, sharesLimits: Bool = false
+        prepare: @escaping @Sendable () async throws -> Void = {}, sqlite: SQLiteStore? = nil, sharesLimits: Bool = false,
+        maintain: @escaping @Sendable (_ retentionDays: Int?, _ now: Date) async throws -> String? = { _, _ in nil }
     ) {
         self.sharesLimits = sharesLimits
+        self.maintain = maintain
         self.records = records
         self.database = database
         self.background = background
@@ -38,7 +45,12 @@ public struct GatewayStore: Sendable {
     /// Opens `config.store` when it is a `sqlite:` URL (migrated on open).
     public static func sqlite(_ config: GatewayConfig, logger: Logger) throws -> GatewayStore {
         let store = try SQLiteStore.open(url: config.store, busyTimeout: config.limits.storeBusyTimeoutSeconds)
-        return GatewayStore(records: store, database: store, sqlite: store)
+        return GatewayStore(records: store, database: store, sqlite: store) { days, now in
+            guard let days else { return nil }
+            let cutoff = RetentionDeletes.cutoff(days: days, now: now)
+            let deleted = try await RetentionDeletes(database: store).delete(RetentionDeletes.all, olderThan: cutoff)
+            return deleted == 0 ? nil : "deleted \(deleted) rows older than \(UTCTimestamp.iso8601(cutoff))"
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TollgateCore
 import TollgatePostgres
@@ -17,7 +18,14 @@ enum StoreBackends {
                 try await store.checkConnection()
                 try await store.migrate()
             },
-            sharesLimits: true
+            sharesLimits: true,
+            maintain: { days, now in
+                let partitions = PostgresPartitions(database: store)
+                try await partitions.ensure(now: now)
+                guard let days else { return nil }
+                let dropped = try await partitions.dropExpired(before: RetentionDeletes.cutoff(days: days, now: now))
+                return dropped.isEmpty ? nil : "dropped partitions \(dropped.joined(separator: ", "))"
+            }
         )
     }
 

@@ -29,6 +29,9 @@ public struct ConfigValidator: Sendable {
         if !(config.store.hasPrefix("sqlite:") || config.store.hasPrefix("postgres://") || config.store.hasPrefix("postgresql://")) {
             issues.append(ConfigIssue(path: "store", message: "must be sqlite:PATH or postgres://…"))
         }
+        if let days = config.retentionDays, !(1...36_500).contains(days) {
+            issues.append(ConfigIssue(path: "store.retention_days", message: "must be between 1 and 36500"))
+        }
         issues += validateLimits(config.limits)
         if config.pipeline.batchSize < 1 {
             issues.append(ConfigIssue(path: "pipeline.batch_size", message: "must be at least 1"))

@@ -1,7 +1,10 @@
 /// The whole configuration file, as decoded from YAML (see the README's configuration reference).
 public struct GatewayConfig: Sendable, Equatable, Codable {
     public var server: ServerConfig
+    /// The store's URL: `store: URL`, or `store: {url: URL, retention_days: N}`.
     public var store: String
+    /// Days of `inference_table`, `endpoint_usage`, `traces` and `spans` kept (`store.retention_days`); nil keeps everything.
+    public var retentionDays: Int?
     /// Where a `postgres://` store's spill file lives (rows kept while the database refuses
     /// them); a `sqlite:` store spills beside its file.
     public var spillDirectory: String
@@ -14,12 +17,14 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public var pricing: [PriceConfig]
 
     public init(
-        server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", spillDirectory: String = ".", environment: String = "dev",
+        server: ServerConfig = ServerConfig(), store: String = "sqlite:tollgate.db", retentionDays: Int? = nil, spillDirectory: String = ".",
+        environment: String = "dev",
         limits: LimitsConfig = LimitsConfig(), providers: [ProviderConfig] = [], endpoints: [EndpointConfig] = [],
         tracing: TracingConfig = TracingConfig(), pipeline: PipelineConfig = PipelineConfig(), pricing: [PriceConfig] = []
     ) {
         self.server = server
         self.store = store
+        self.retentionDays = retentionDays
         self.spillDirectory = spillDirectory
         self.environment = environment
         self.limits = limits
@@ -38,7 +43,9 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         server = try c.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
-        store = try c.decodeIfPresent(String.self, forKey: .store) ?? "sqlite:tollgate.db"
+        let storeSettings = try c.decodeIfPresent(StoreSettings.self, forKey: .store) ?? StoreSettings(url: "sqlite:tollgate.db")
+        store = storeSettings.url
+        retentionDays = storeSettings.retentionDays
         spillDirectory = try c.decodeIfPresent(String.self, forKey: .spillDirectory) ?? "."
         environment = try c.decodeIfPresent(String.self, forKey: .environment) ?? "dev"
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? LimitsConfig()
@@ -49,12 +56,62 @@ public struct GatewayConfig: Sendable, Equatable, Codable {
         pricing = try c.decodeIfPresent([PriceConfig].self, forKey: .pricing) ?? []
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(server, forKey: .server)
+        try c.encode(StoreSettings(url: store, retentionDays: retentionDays), forKey: .store)
+        try c.encode(spillDirectory, forKey: .spillDirectory)
+        try c.encode(environment, forKey: .environment)
+        try c.encode(limits, forKey: .limits)
+        try c.encode(providers, forKey: .providers)
+        try c.encode(endpoints, forKey: .endpoints)
+        try c.encode(tracing, forKey: .tracing)
+        try c.encode(pipeline, forKey: .pipeline)
+        try c.encode(pricing, forKey: .pricing)
+    }
+
     public func provider(named name: String) -> ProviderConfig? {
         providers.first { $0.name == name }
     }
 
     public func endpoint(named name: String) -> EndpointConfig? {
         endpoints.first { $0.name == name }
+    }
+}
+
+/// `store:` — a URL, or `{url, retention_days}`.
+struct StoreSettings: Codable {
+    var url: String
+    var retentionDays: Int?
+
+    init(url: String, retentionDays: Int? = nil) {
+        self.url = url
+        self.retentionDays = retentionDays
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case retentionDays = "retention_days"
+    }
+
+    init(from decoder: any Decoder) throws {
+        if let url = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(url: url)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(url: try c.decode(String.self, forKey: .url), retentionDays: try c.decodeIfPresent(Int.self, forKey: .retentionDays))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        guard let retentionDays else {
+            var single = encoder.singleValueContainer()
+            try single.encode(url)
+            return
+        }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(url, forKey: .url)
+        try c.encode(retentionDays, forKey: .retentionDays)
     }
 }
 

@@ -24,6 +24,9 @@ actor EndpointManager {
     private var nextTaskID = 0
     /// Endpoints whose new version is being written to the store: `refresh` leaves them alone.
     private var saving: Set<String> = []
+    /// Counts this replica's writes, so `refresh` can tell that its read of the store may be
+    /// older than a change made here while it waited for it.
+    private var localWrites = 0
 
     init(store: EndpointStore, live: LiveEndpoints, builder: GatewayBuilder, logger: Logger) {
         self.store = store
@@ -83,7 +86,10 @@ actor EndpointManager {
     /// new endpoints, deleted ones. Returns false when an endpoint was skipped because this
     /// replica is changing it right now (the caller tries again later).
     func refresh() async throws(StoreError) -> Bool {
+        let writes = localWrites
         let stored = try await store.endpoints()
+        // A change made here meanwhile (a delete, a save) may be missing from what was read.
+        guard localWrites == writes else { return false }
         var complete = true
         for endpoint in stored {
             let name = endpoint.definition.name
@@ -181,7 +187,10 @@ actor EndpointManager {
     func delete(_ name: String) async throws(GatewayError) {
         _ = try endpoint(name)
         await settle(name)
+        saving.insert(name)
+        defer { saving.remove(name) }
         do { try await store.delete(name) } catch { throw AdminErrors.storeFailed(error) }
+        localWrites += 1
         endpoints[name] = nil
         if let removed = live.set(name, nil) { drain(Array(removed.entities.values), endpoint: name) }
         logger.info("endpoint deleted", metadata: ["endpoint": "\(name)"])
@@ -334,6 +343,7 @@ actor EndpointManager {
         let name = stored.definition.name
         saving.insert(name)
         defer { saving.remove(name) }
+        defer { localWrites += 1 }
         do {
             try await store.save(stored, reason: reason, retiredReasons: retired)
         } catch where error.code == .conflict {
@@ -360,39 +370,5 @@ actor EndpointManager {
             let text = issues.map { "\($0.path.dropFirst(prefix.count)): \($0.message)" }.joined(separator: "; ")
             throw GatewayError(code: .invalidParameterValue, status: 400, message: text)
         }
-    }
-}
-
-extension EndpointManager {
-    /// `${VAR}` references in tool-server `env` that the gateway's environment cannot resolve:
-    /// a definition from the admin API is checked as the configuration file is at start.
-    static func unresolvableToolEnvironment(_ definition: EndpointConfig) -> [ConfigIssue] {
-        let environment = ProcessInfo.processInfo.environment
-        var issues: [ConfigIssue] = []
-        for (entityIndex, entity) in definition.config.servedEntities.enumerated() {
-            for (toolIndex, tool) in (entity.agent?.tools ?? []).enumerated() {
-                for (name, value) in (tool.mcp.env ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    guard case .failure(let problem) = EnvironmentReferences.expand(value, environment: environment) else { continue }
-                    let path = "config.served_entities[\(entityIndex)].agent.tools[\(toolIndex)].mcp.env.\(name)"
-                    issues.append(ConfigIssue(path: path, message: problem.message))
-                }
-            }
-        }
-        return issues
-    }
-}
-
-extension EndpointConfig {
-    var servesAgents: Bool { config.servedEntities.contains { $0.agent != nil } }
-}
-
-/// Admin API errors shared by the manager and the routes.
-enum AdminErrors {
-    static func notFound(_ name: String) -> GatewayError {
-        GatewayError(code: .resourceDoesNotExist, status: 404, message: "Endpoint `\(name)` does not exist.")
-    }
-
-    static func storeFailed(_ error: any Error) -> GatewayError {
-        GatewayError(code: .internalError, status: 500, message: "The endpoint store could not be written: \(error)")
     }
 }
