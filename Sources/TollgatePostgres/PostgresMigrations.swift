@@ -131,6 +131,9 @@ enum PostgresMigrations {
     /// Applies every migration the database has not seen, in one transaction under the lock.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
+            // A migration may copy a large table (0004), and replicas starting meanwhile wait for
+            // the lock as long as it takes: neither is bound by the connections' 60 s.
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS tollgate_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",

@@ -53,28 +53,32 @@ public struct PostgresPartitions: Sendable {
     }
 
     /// Creates the partitions of yesterday through `ahead` days after `now`'s day that are
-    /// missing, moving any of their rows out of the default partition.
+    /// missing, moving any of their rows out of the default partition. One transaction per
+    /// partition, under an advisory lock (replicas never race) and with the default partition
+    /// locked while its rows move, so that no row lands there between the move and the attach.
     public func ensure(now: Date = Date(), ahead: Int = 2) async throws(StoreError) {
         let today = Self.calendar.startOfDay(for: now)
-        var statements = [SQLStatement("SELECT pg_advisory_xact_lock(\(Self.lockKey))")]
         for offset in -1...max(0, ahead) {
             guard let day = Self.calendar.date(byAdding: .day, value: offset, to: today) else { continue }
             for table in Self.tables {
                 let name = "\(table.name)_p\(Self.suffix(day))"
                 let (from, to) = Self.bounds(table, day: day)
-                statements.append(SQLStatement("""
-                    DO $$ BEGIN
-                      IF to_regclass('\(name)') IS NULL THEN
-                        CREATE TABLE \(name) (LIKE \(table.name) INCLUDING DEFAULTS);
-                        WITH moved AS (DELETE FROM \(table.name)_default WHERE \(table.column) >= \(from) AND \(table.column) < \(to) RETURNING *)
-                          INSERT INTO \(name) SELECT * FROM moved;
-                        ALTER TABLE \(table.name) ATTACH PARTITION \(name) FOR VALUES FROM (\(from)) TO (\(to));
-                      END IF;
-                    END $$
-                    """))
+                try await database.write([
+                    SQLStatement("SELECT pg_advisory_xact_lock(\(Self.lockKey))"),
+                    SQLStatement("""
+                        DO $$ BEGIN
+                          IF to_regclass('\(name)') IS NULL THEN
+                            LOCK TABLE \(table.name)_default IN ACCESS EXCLUSIVE MODE;
+                            CREATE TABLE \(name) (LIKE \(table.name) INCLUDING DEFAULTS);
+                            WITH moved AS (DELETE FROM \(table.name)_default WHERE \(table.column) >= \(from) AND \(table.column) < \(to) RETURNING *)
+                              INSERT INTO \(name) SELECT * FROM moved;
+                            ALTER TABLE \(table.name) ATTACH PARTITION \(name) FOR VALUES FROM (\(from)) TO (\(to));
+                          END IF;
+                        END $$
+                        """),
+                ])
             }
         }
-        try await database.write(statements)
     }
 
     /// Each table's day partitions, oldest first.

@@ -105,9 +105,18 @@ public struct EndpointStore: Sendable {
         }
     }
 
-    /// Only the update state (`NOT_UPDATING`, `IN_PROGRESS`, `UPDATE_FAILED`).
-    public func setConfigUpdate(_ name: String, _ state: String) async throws(StoreError) {
-        try await database.write("UPDATE serving_endpoints SET config_update = ? WHERE name = ?", [.text(state), .text(name)])
+    /// Only the update state (`NOT_UPDATING`, `IN_PROGRESS`, `UPDATE_FAILED`), and only while the
+    /// store still holds `configVersion` (when given): a replica that finished applying an older
+    /// version must not mark a newer one, saved meanwhile, as applied.
+    public func setConfigUpdate(_ name: String, _ state: String, configVersion: Int? = nil) async throws(StoreError) {
+        if let configVersion {
+            try await database.write(
+                "UPDATE serving_endpoints SET config_update = ? WHERE name = ? AND config_version = ?",
+                [.text(state), .text(name), StoreValue(configVersion)]
+            )
+        } else {
+            try await database.write("UPDATE serving_endpoints SET config_update = ? WHERE name = ?", [.text(state), .text(name)])
+        }
     }
 
     public func delete(_ name: String, now: Date = Date()) async throws(StoreError) {

@@ -34,7 +34,7 @@ public final class SharedRateLimiter: RateLimiter {
         var period: Int64
         /// Left to admit from this slice; `Int.max` for a dimension the rule does not limit.
         var calls: Int
-        /// Left to reserve; below zero, owed to the store.
+        /// Left to reserve; below zero, owed to the store; `Int.max` when the rule counts no tokens.
         var tokens: Int
         /// The window's totals at the last grant, every replica's: what the headers report.
         var storeCalls: Int
@@ -94,7 +94,7 @@ public final class SharedRateLimiter: RateLimiter {
                 let slot = plan.slots[index]
                 guard var lease = state.leases[slot.bucket] else { continue }
                 if lease.calls != .max { lease.calls -= 1 }
-                lease.tokens = RateLimitPlan.sum(lease.tokens, -reserved)
+                if lease.tokens != .max { lease.tokens = RateLimitPlan.sum(lease.tokens, -reserved) }
                 state.leases[slot.bucket] = lease
                 charges.append(LimitTicket.Charge(bucket: slot.bucket, window: lease.window, isGroup: slot.role == .group))
             }
@@ -110,7 +110,7 @@ public final class SharedRateLimiter: RateLimiter {
             guard !ledger.settled.load(ordering: .relaxed), tokensSoFar > charged else { return [] }
             ledger.charged.store(tokensSoFar, ordering: .relaxed)
             return ticket.charges.compactMap { charge in
-                guard var lease = state.leases[charge.bucket], lease.window == charge.window else { return nil }
+                guard var lease = state.leases[charge.bucket], lease.window == charge.window, lease.tokens != .max else { return nil }
                 lease.tokens = RateLimitPlan.sum(lease.tokens, -(tokensSoFar - charged))
                 state.leases[charge.bucket] = lease
                 return lease.tokens < 0 ? charge.bucket : nil
@@ -139,7 +139,7 @@ public final class SharedRateLimiter: RateLimiter {
             guard let charged = ledger.settle(at: total) else { return }
             for charge in ticket.charges {
                 // A refund goes back only to its own window; extra use is owed to the current one.
-                guard var lease = state.leases[charge.bucket], total > charged || lease.window == charge.window else { continue }
+                guard var lease = state.leases[charge.bucket], lease.tokens != .max, total > charged || lease.window == charge.window else { continue }
                 lease.tokens = RateLimitPlan.sum(lease.tokens, charged - total)
                 state.leases[charge.bucket] = lease
             }
@@ -158,7 +158,8 @@ public final class SharedRateLimiter: RateLimiter {
     /// Whether a slice can take one more call and `reserved` tokens now.
     static func covers(_ lease: Lease?, _ rule: RateLimitRule, _ reserved: Int, at time: Int64) -> Bool {
         guard let lease, time < lease.windowStart + lease.period else { return false }
-        return (rule.calls == nil || lease.calls > 0) && (rule.tokens == nil || lease.tokens >= reserved)
+        return (rule.calls == nil || (lease.calls > 0 && lease.calls != .max))
+            && (rule.tokens == nil || (lease.tokens >= reserved && lease.tokens != .max))
     }
 
     /// The usage `RateLimitPlan` decides on (the limit less what this slice still holds) and the
@@ -184,13 +185,18 @@ public final class SharedRateLimiter: RateLimiter {
     /// Leases more of the slot's window from the store; concurrent callers for one bucket wait on
     /// the same round trip.
     private func topUp(_ slot: RateLimitPlan.Slot, need reserved: Int) async {
-        let task: Task<Void, Never> = state.withLock { state in
-            if let running = state.inFlight[slot.bucket] { return running }
-            let task = Task { await self.grant(slot, need: reserved) }
-            state.inFlight[slot.bucket] = task
-            return task
+        for _ in 0..<2 {
+            let (task, joined) = state.withLock { state -> (Task<Void, Never>, Bool) in
+                if let running = state.inFlight[slot.bucket] { return (running, true) }
+                let task = Task { await self.grant(slot, need: reserved) }
+                state.inFlight[slot.bucket] = task
+                return (task, false)
+            }
+            await task.value
+            // A grant sized for another request's smaller need may leave this one short: once
+            // more, for this one.
+            guard joined, !state.withLock({ Self.covers($0.leases[slot.bucket], slot.rule, reserved, at: millis()) }) else { return }
         }
-        await task.value
     }
 
     /// Asks the store for the tokens a bucket's slice owes; true when it still owes some.
@@ -230,8 +236,8 @@ public final class SharedRateLimiter: RateLimiter {
         }
         state.withLock { state in
             if var lease = state.leases[slot.bucket], lease.windowStart == granted.windowStart, !(lease.offline && !granted.offline) {
-                if lease.calls != .max { lease.calls = RateLimitPlan.sum(lease.calls, granted.grantedCalls) }
-                lease.tokens = RateLimitPlan.sum(lease.tokens, granted.grantedTokens)
+                lease.calls = Self.merge(lease.calls, granted.grantedCalls, limited: slot.rule.calls != nil)
+                lease.tokens = Self.merge(lease.tokens, granted.grantedTokens, limited: slot.rule.tokens != nil)
                 lease.storeCalls = granted.calls
                 lease.storeTokens = granted.tokens
                 state.leases[slot.bucket] = lease
@@ -240,12 +246,19 @@ public final class SharedRateLimiter: RateLimiter {
                 // A new window: what the old slice held or owed belonged to the old one.
                 state.leases[slot.bucket] = Lease(
                     windowStart: granted.windowStart, period: period,
-                    calls: slot.rule.calls == nil ? .max : granted.grantedCalls, tokens: granted.grantedTokens,
+                    calls: slot.rule.calls == nil ? .max : granted.grantedCalls, tokens: slot.rule.tokens == nil ? .max : granted.grantedTokens,
                     storeCalls: granted.calls, storeTokens: granted.tokens, window: state.nextWindow, offline: granted.offline
                 )
             }
             state.sweep(at: time)
         }
+    }
+
+    /// A slice's count after a grant: `Int.max` for a dimension the rule does not limit (and a
+    /// fresh count when a rule that did not limit it now does).
+    static func merge(_ held: Int, _ granted: Int, limited: Bool) -> Int {
+        guard limited else { return .max }
+        return held == .max ? granted : RateLimitPlan.sum(held, granted)
     }
 
     /// How much to lease: a sixteenth of the limit, at most an eighth of what was left at the

@@ -1,8 +1,9 @@
 /// `tollgate store copy`: moves a SQLite store's rows into another store (PostgreSQL), table by
 /// table in pages, each page one multi-row `INSERT … ON CONFLICT DO NOTHING`. Copying again (after
-/// an interruption, or to catch up) adds only the rows not there yet; `compute_usage`, which has
-/// no key, is replaced as a whole in one transaction. At the end every table's rows are counted
-/// on both sides.
+/// an interruption, or to catch up) adds only the rows not there yet, and brings over keys revoked
+/// since; `compute_usage`, which has no key, is copied in one transaction while the destination
+/// holds none (after that it belongs to the replicas sampling into it). At the end every table's
+/// rows are counted on both sides.
 public struct StoreCopy: Sendable {
     /// The tables both backends hold, in copy order. The pipeline's tables stay behind: they are
     /// derived from these and the pipeline runs on SQLite stores.
@@ -10,7 +11,9 @@ public struct StoreCopy: Sendable {
         "api_keys", "serving_endpoints", "endpoint_config_history", "served_entity_versions", "inference_table", "endpoint_usage",
         "traces", "spans", "stored_responses", "compute_usage",
     ]
-    static let replacedWhole: Set<String> = ["compute_usage"]
+    static let copiedOnce: Set<String> = ["compute_usage"]
+    /// A key revoked in the source after an earlier copy is revoked in the destination too.
+    static let onConflict = ["api_keys": "ON CONFLICT (key_id) DO UPDATE SET revoked_at = COALESCE(api_keys.revoked_at, excluded.revoked_at)"]
 
     public struct TableCount: Sendable, Equatable {
         public var table: String
@@ -35,8 +38,8 @@ public struct StoreCopy: Sendable {
         var counts: [TableCount] = []
         for table in Self.tables {
             let total = try await count(table, in: source)
-            if Self.replacedWhole.contains(table) {
-                try await replace(table, total: total, progress: progress)
+            if Self.copiedOnce.contains(table) {
+                if try await count(table, in: destination) == 0 { try await copyWhole(table, total: total, progress: progress) }
             } else {
                 try await copy(table, total: total, progress: progress)
             }
@@ -59,15 +62,15 @@ public struct StoreCopy: Sendable {
         while true {
             let rows = try await page(table, after: after)
             guard let last = rows.last, case .int(let rowid) = last["tollgate_rowid"] else { break }
-            try await destination.write(Self.inserts(table, rows, onConflict: "ON CONFLICT DO NOTHING"))
+            try await destination.write(Self.inserts(table, rows, onConflict: Self.onConflict[table] ?? "ON CONFLICT DO NOTHING"))
             after = rowid
             copied += rows.count
             progress(table, copied, total)
         }
     }
 
-    private func replace(_ table: String, total: Int, progress: (String, Int, Int) -> Void) async throws(StoreError) {
-        var statements = [SQLStatement("DELETE FROM \(table)")]
+    private func copyWhole(_ table: String, total: Int, progress: (String, Int, Int) -> Void) async throws(StoreError) {
+        var statements: [SQLStatement] = []
         var after: Int64 = 0
         progress(table, 0, total)
         while true {

@@ -105,6 +105,38 @@ struct SharedRateLimiterTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func aStreamUnderACallsOnlyLimitIsNeverCutForItsTokens(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock()
+            let limiter = SharedRateLimiter(database: store.database) { clock.now }
+            let rules = [RateLimitRule(key: .endpoint, calls: 10)]
+            let stream = try #require(await Self.ask(limiter, rules, tokens: 100))
+            #expect(await limiter.charge(stream, tokensSoFar: 5_000))
+            #expect(await limiter.charge(stream, tokensSoFar: 1_000_000))
+            limiter.settle(stream, totalTokens: 1_000_000)
+            var admitted = 1
+            for _ in 0..<20 {
+                if await Self.ask(limiter, rules, tokens: 100) != nil { admitted += 1 }
+            }
+            #expect(admitted == 10)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aRequestLargerThanTheGrantInFlightStillGetsItsOwn(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock()
+            let limiter = SharedRateLimiter(database: store.database) { clock.now }
+            let rules = [RateLimitRule(key: .endpoint, tokens: 100_000)]
+            // Small requests and one that needs more than a small request's slice, all at once.
+            async let small = Self.load([limiter], rules: rules, requests: 40, concurrency: 8, tokens: 10)
+            async let large = Self.ask(limiter, rules, tokens: 60_000)
+            let (_, big) = await (small, large)
+            #expect(big != nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func groupsAndPrincipalsMeanWhatTheyMeanInOneProcess(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let clock = ManualWallClock()

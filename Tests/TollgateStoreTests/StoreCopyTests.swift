@@ -34,11 +34,14 @@ struct StoreCopyTests {
             #expect(Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.destination) }) == expected)
             #expect(counts.allSatisfy { $0.complete && $0.source == $0.destination })
             #expect(seen == expected)
+            // A key revoked at the source since is revoked at the destination by the next copy.
+            _ = try await SQLKeyStore(database: source).revoke("key_a", at: Date(timeIntervalSince1970: 1_767_100_000))
             // Again: nothing is added twice, compute samples included.
             let again = try await copy.run { _, _, _ in }
             #expect(Dictionary(uniqueKeysWithValues: again.map { ($0.table, $0.destination) }) == expected)
             #expect(try await destination.traces.traceJSON(id: "req-100") == (try await TraceQueries(database: source).traceJSON(id: "req-100")))
             #expect(try await destination.keys.all() == (try await SQLKeyStore(database: source).all()))
+            #expect(try await destination.keys.all().first?.revokedAt == Date(timeIntervalSince1970: 1_767_100_000))
             #expect(try await destination.endpoints.endpoints() == (try await EndpointStore(database: source).endpoints()))
             #expect(try await StoreChanges.versions(in: destination.database) == [.keys: 2, .endpoints: 2])
         }

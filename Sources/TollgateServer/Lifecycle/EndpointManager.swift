@@ -125,10 +125,12 @@ actor EndpointManager {
     // MARK: - Admin operations
 
     func create(_ definition: EndpointConfig) async throws(GatewayError) -> StoredEndpoint {
-        guard endpoints[definition.name] == nil else {
+        guard endpoints[definition.name] == nil, !saving.contains(definition.name) else {
             throw GatewayError(code: .resourceAlreadyExists, status: 409, message: "Endpoint `\(definition.name)` already exists.")
         }
         try validate(definition)
+        saving.insert(definition.name)
+        defer { saving.remove(definition.name) }
         let now = Date()
         let stored = StoredEndpoint(definition: definition, configVersion: 1, fileDefinition: nil, configUpdate: "IN_PROGRESS", createdAt: now, updatedAt: now)
         try await persist(stored, reason: "created")
@@ -142,12 +144,15 @@ actor EndpointManager {
         _ name: String, to definition: EndpointConfig, reason: String, retiring earlier: [(name: String, reason: String)] = []
     ) async throws(GatewayError) -> StoredEndpoint {
         var stored = try endpoint(name)
-        guard pending[name] == nil else {
+        guard pending[name] == nil, !saving.contains(name) else {
             throw GatewayError(
                 code: .resourceConflict, status: 409,
                 message: "Endpoint `\(name)` has a config update in progress (config_version \(stored.configVersion)); wait until state.config_update is NOT_UPDATING."
             )
         }
+        // Reserved before the first wait, so a second update of the endpoint meanwhile is refused.
+        saving.insert(name)
+        defer { saving.remove(name) }
         let (definition, retiredNow) = await retained(definition, current: stored.definition)
         guard definition != stored.definition else { return stored }
         let retired = earlier + retiredNow
@@ -187,6 +192,9 @@ actor EndpointManager {
     func delete(_ name: String) async throws(GatewayError) {
         _ = try endpoint(name)
         await settle(name)
+        guard !saving.contains(name) else {
+            throw GatewayError(code: .resourceConflict, status: 409, message: "Endpoint `\(name)` is being changed; retry once that is done.")
+        }
         saving.insert(name)
         defer { saving.remove(name) }
         do { try await store.delete(name) } catch { throw AdminErrors.storeFailed(error) }
@@ -306,8 +314,8 @@ actor EndpointManager {
             let gone = previous.entities.values.filter { !Self.unchanged($0, in: runtime) }
             drain(gone, endpoint: name)
         }
-        endpoints[name]?.configUpdate = "NOT_UPDATING"
-        try? await store.setConfigUpdate(name, "NOT_UPDATING")
+        if endpoints[name]?.configVersion == stored.configVersion { endpoints[name]?.configUpdate = "NOT_UPDATING" }
+        try? await store.setConfigUpdate(name, "NOT_UPDATING", configVersion: stored.configVersion)
         logger.info("endpoint config applied", metadata: ["endpoint": "\(name)", "config_version": "\(stored.configVersion)"])
     }
 
@@ -341,8 +349,6 @@ actor EndpointManager {
 
     private func persist(_ stored: StoredEndpoint, reason: String, retired: [String: String] = [:]) async throws(GatewayError) {
         let name = stored.definition.name
-        saving.insert(name)
-        defer { saving.remove(name) }
         defer { localWrites += 1 }
         do {
             try await store.save(stored, reason: reason, retiredReasons: retired)
