@@ -166,6 +166,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore",
                 "TollgatePipeline",
+                "TollgatePostgres",
                 "TollgateStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

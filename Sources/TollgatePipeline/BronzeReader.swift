@@ -70,20 +70,25 @@ enum BronzeReader {
                     SELECT s.trace_id, s.span_type, s.status_code, CASE WHEN s.outputs_from_response = 1 THEN i.response ELSE s.outputs END AS outputs,
                            s.events
                     FROM spans s LEFT JOIN traces t ON t.trace_id = s.trace_id LEFT JOIN inference_table i ON i.request_id = t.request_id
-                    WHERE s.trace_id IN (\(marks)) ORDER BY s.start_time_unix_nano
+                    WHERE s.trace_id IN (\(marks)) ORDER BY s.trace_id, s.start_time_unix_nano, s.span_id
                     """,
                 arguments: StatementArguments(chunk)
             )
             for row in rows {
-                let events = SpanEvents.events(from: try? JSONValue.parse(row["events"] as String? ?? "[]"))
-                let facts = SpanFacts(
-                    type: row["span_type"] ?? "", failed: row["status_code"] as String? == SpanStatusCode.error.rawValue,
-                    outputs: row["outputs"],
-                    exceptions: events.filter { $0.name == "exception" }.map { ($0.attributes["exception.message"] ?? "", $0.attributes["exception.type"]) }
-                )
+                let facts = spanFacts(type: row["span_type"], status: row["status_code"], outputs: row["outputs"], events: row["events"])
                 result[row["trace_id"] as String, default: []].append(facts)
             }
         }
         return result
+    }
+
+    /// One span as the pipeline's evidence: its type, whether it failed, its outputs and its
+    /// `exception` events.
+    static func spanFacts(type: String?, status: String?, outputs: String?, events: String?) -> SpanFacts {
+        let events = SpanEvents.events(from: try? JSONValue.parse(events ?? "[]"))
+        return SpanFacts(
+            type: type ?? "", failed: status == SpanStatusCode.error.rawValue, outputs: outputs,
+            exceptions: events.filter { $0.name == "exception" }.map { ($0.attributes["exception.message"] ?? "", $0.attributes["exception.type"]) }
+        )
     }
 }

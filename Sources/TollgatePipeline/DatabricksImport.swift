@@ -95,7 +95,7 @@ public struct DatabricksImport: Sendable {
         guard let raw = value?.stringValue, !raw.isEmpty else { return UTCTimestamp.iso8601(Date(timeIntervalSince1970: 0)) }
         var text = raw.replacingOccurrences(of: " ", with: "T")
         if !text.hasSuffix("Z") && !text.contains("+") { text += "Z" }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) ?? Date(text, strategy: .iso8601) {
+        if let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601)) {
             return UTCTimestamp.iso8601(date)
         }
         return raw

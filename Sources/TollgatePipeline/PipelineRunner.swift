@@ -129,15 +129,7 @@ public struct PipelineRunner: Sendable {
 
     /// Every constraint must compile against its dataset before anything runs.
     func validateExpectations() throws {
-        try store.pool.read { db in
-            for expectation in expectations {
-                do {
-                    _ = try db.makeStatement(sql: "SELECT request_id FROM \(expectation.dataset.rawValue) WHERE NOT (\(expectation.constraint)) LIMIT 0")
-                } catch {
-                    throw PipelineError(code: .invalidExpectation, message: "expectation \(expectation.name): \(error)")
-                }
-            }
-        }
+        try store.pool.read { [expectations] db in try PipelineScratch.validate(expectations, db: db) }
     }
 
     static func checkpoint(_ db: Database) throws -> Int64 {

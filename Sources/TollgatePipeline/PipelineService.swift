@@ -3,14 +3,33 @@ import ServiceLifecycle
 import TollgateCore
 import TollgateStore
 
+/// One pipeline update over a store: `PipelineRunner` on SQLite, `DistributedPipelineRunner` on
+/// a store that replicas share.
+public protocol PipelineUpdater: Sendable {
+    func update(fullRefresh: Bool) async throws(PipelineError) -> PipelineRunSummary
+}
+
+extension PipelineRunner: PipelineUpdater {
+    /// A run reads and writes the store for seconds: on a thread of its own, never on the event loops.
+    public func update(fullRefresh: Bool) async throws(PipelineError) -> PipelineRunSummary {
+        try await BlockingWork.run { [self] () throws(PipelineError) in try run(fullRefresh: fullRefresh) }
+    }
+}
+
+extension DistributedPipelineRunner: PipelineUpdater {
+    public func update(fullRefresh: Bool) async throws(PipelineError) -> PipelineRunSummary {
+        try await run(fullRefresh: fullRefresh)
+    }
+}
+
 /// Runs the pipeline every `pipeline.interval_seconds` inside `tollgate serve`.
 public struct PipelineService: Service {
-    let runner: PipelineRunner
+    let updater: any PipelineUpdater
     let interval: Duration
     let logger: Logger
 
-    public init(store: SQLiteStore, config: PipelineConfig, logger: Logger) {
-        runner = PipelineRunner(store: store, config: config, logger: logger)
+    public init(updater: any PipelineUpdater, config: PipelineConfig, logger: Logger) {
+        self.updater = updater
         interval = .seconds(config.intervalSeconds)
         self.logger = logger
     }
@@ -21,8 +40,7 @@ public struct PipelineService: Service {
             guard !Task.isShuttingDownGracefully else { return }
             let started = ContinuousClock.now
             do {
-                // A run reads and writes the store for seconds: on a thread of its own, never on the event loops.
-                let summary = try await BlockingWork.run { [runner] () throws(PipelineError) in try runner.run() }
+                let summary = try await updater.update(fullRefresh: false)
                 if summary.inputRows > 0 {
                     let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
                     logger.info("pipeline update", metadata: [

@@ -18,52 +18,63 @@ public struct PipelineStatus: Sendable {
     }
 
     public var updates: [Update]
-    public var checkpoint: Int64?
+    /// Bronze rows not processed yet: after the checkpoint on SQLite, in `pipeline_queue` on a
+    /// shared store.
+    public var pendingRows: Int
     public var bronzeRows: Int
     public var goldRows: Int
     public var quarantinedRows: Int
 
-    public static func read(_ store: SQLiteStore, updates limit: Int = 5) throws -> PipelineStatus {
-        try store.pool.read { db in
-            let events = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT update_id, MAX(timestamp) AS finished_at, group_concat(event_type) AS types, group_concat(details, char(30)) AS details,
-                           MAX(message) AS message
-                    FROM pipeline_events GROUP BY update_id ORDER BY MAX(id) DESC LIMIT ?
-                    """,
-                arguments: [limit]
-            )
-            let updates = events.map { row -> Update in
-                let details = (row["details"] as String? ?? "").split(separator: "\u{1e}").compactMap { try? JSONValue.parse(String($0)) }
-                var totals: [String: (Int, Int)] = [:]
-                var order: [String] = []
-                var input = 0, output = 0, dropped = 0
-                for detail in details.compactMap({ $0["flow_progress"] }) {
-                    input += detail["metrics"]?["num_input_rows"]?.intValue ?? 0
-                    output += detail["metrics"]?["num_output_rows"]?.intValue ?? 0
-                    dropped += detail["data_quality"]?["dropped_records"]?.intValue ?? 0
-                    for expectation in detail["data_quality"]?["expectations"]?.arrayValue ?? [] {
-                        let name = expectation["name"]?.stringValue ?? "?"
-                        if totals[name] == nil { order.append(name) }
-                        let current = totals[name] ?? (0, 0)
-                        totals[name] = (current.0 + (expectation["passed_records"]?.intValue ?? 0), current.1 + (expectation["failed_records"]?.intValue ?? 0))
-                    }
-                }
-                return Update(
-                    updateID: row["update_id"], finishedAt: row["finished_at"], failed: (row["types"] as String? ?? "").contains("update_failed"),
-                    message: row["message"] ?? "", inputRows: input, outputRows: output, droppedRows: dropped,
-                    expectations: order.map { ($0, totals[$0]!.0, totals[$0]!.1) }
-                )
+    /// The last `limit` updates and the tables' counts, on either backend.
+    public static func read(_ database: any SQLDatabase, updates limit: Int = 5) async throws(StoreError) -> PipelineStatus {
+        let last = try await database.read(
+            "SELECT update_id, MAX(id) AS last_id, MAX(timestamp) AS finished_at FROM pipeline_events GROUP BY update_id ORDER BY MAX(id) DESC LIMIT ?",
+            [.int(Int64(max(0, limit)))]
+        )
+        let ids = last.compactMap { $0.text("update_id") }
+        var events: [String: [SQLRow]] = [:]
+        if !ids.isEmpty {
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            for row in try await database.read(
+                "SELECT update_id, event_type, message, details FROM pipeline_events WHERE update_id IN (\(marks)) ORDER BY id", ids.map(StoreValue.text)
+            ) {
+                events[row.text("update_id") ?? "", default: []].append(row)
             }
-            return PipelineStatus(
-                updates: updates,
-                checkpoint: try Int64.fetchOne(db, sql: "SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = ?", arguments: [PipelineRunner.flowName]),
-                bronzeRows: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inference_table") ?? 0,
-                goldRows: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gold_requests") ?? 0,
-                quarantinedRows: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0
-            )
         }
+        let updates = last.map { row in
+            update(row.text("update_id") ?? "", finishedAt: row.text("finished_at") ?? "", events: events[row.text("update_id") ?? ""] ?? [])
+        }
+        let pending = database is any TransactionalDatabase
+            ? "SELECT count(*) AS n FROM pipeline_queue"
+            : "SELECT count(*) AS n FROM inference_table WHERE rowid > COALESCE((SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = '\(PipelineRunner.flowName)'), 0)"
+        func count(_ sql: String) async throws(StoreError) -> Int { try await database.read(sql, []).first?.int("n") ?? 0 }
+        return PipelineStatus(
+            updates: updates, pendingRows: try await count(pending), bronzeRows: try await count("SELECT count(*) AS n FROM inference_table"),
+            goldRows: try await count("SELECT count(*) AS n FROM gold_requests"), quarantinedRows: try await count("SELECT count(*) AS n FROM quarantine")
+        )
+    }
+
+    /// One update from its events: `flow_progress` counts summed over its batches.
+    static func update(_ id: String, finishedAt: String, events: [SQLRow]) -> Update {
+        var totals: [String: (Int, Int)] = [:]
+        var order: [String] = []
+        var input = 0, output = 0, dropped = 0
+        let failure = events.first { $0.text("event_type") == "update_failed" }
+        for detail in events.compactMap({ try? JSONValue.parse($0.text("details") ?? "") }).compactMap({ $0["flow_progress"] }) {
+            input += detail["metrics"]?["num_input_rows"]?.intValue ?? 0
+            output += detail["metrics"]?["num_output_rows"]?.intValue ?? 0
+            dropped += detail["data_quality"]?["dropped_records"]?.intValue ?? 0
+            for expectation in detail["data_quality"]?["expectations"]?.arrayValue ?? [] {
+                let name = expectation["name"]?.stringValue ?? "?"
+                if totals[name] == nil { order.append(name) }
+                let current = totals[name] ?? (0, 0)
+                totals[name] = (current.0 + (expectation["passed_records"]?.intValue ?? 0), current.1 + (expectation["failed_records"]?.intValue ?? 0))
+            }
+        }
+        return Update(
+            updateID: id, finishedAt: finishedAt, failed: failure != nil, message: (failure ?? events.last)?.text("message") ?? "",
+            inputRows: input, outputRows: output, droppedRows: dropped, expectations: order.map { name in (name, totals[name]?.0 ?? 0, totals[name]?.1 ?? 0) }
+        )
     }
 }
 

@@ -17,9 +17,9 @@ extension PostgresStore {
     /// task is cancelled: the caller gets the timeout at once, and the abandoned work is cancelled
     /// and ends when the connection does. A batch that still commits after its timeout is written
     /// twice at worst, which `ON CONFLICT DO NOTHING` absorbs when the spill is restored.
-    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func bounded<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let race = DeadlineRace<T>()
-        let timeout = operationTimeout
+        let timeout = timeout ?? operationTimeout
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 race.begin(continuation)

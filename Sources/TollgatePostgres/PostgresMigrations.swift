@@ -123,6 +123,7 @@ enum PostgresMigrations {
             "DROP TABLE spans_unpartitioned",
             "ALTER TABLE spans ADD PRIMARY KEY (trace_id, span_id, start_time_unix_nano)",
         ]),
+        PostgresPipelineSchema.migration,
     ]
 
     /// A fixed key for `pg_advisory_xact_lock`: "tollgate" in ASCII.

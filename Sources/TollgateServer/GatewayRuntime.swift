@@ -46,9 +46,6 @@ public final class GatewayRuntime: Sendable {
     /// `onListening` receives the bound port once the server accepts connections.
     public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let store = try openStore(config, logger)
-        if config.pipeline.intervalSeconds > 0 && store.sqlite == nil {
-            throw StoreError(code: .unsupportedURL, message: "pipeline.interval_seconds needs a sqlite: store; run `tollgate pipeline run` on SQLite")
-        }
         // The backend's background work (PostgreSQL's pool) runs around the whole gateway and
         // stops only after the service group, and so the record writer, has finished.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -114,8 +111,8 @@ public final class GatewayRuntime: Sendable {
         services.append(RetentionService(manager: manager, interval: .seconds(30)))
         services.append(ChangeWatcher(database: store.database, keys: keys, endpoints: manager, interval: .milliseconds(200), logger: logger))
         if let exporter { services.append(exporter) }
-        if config.pipeline.intervalSeconds > 0, let sqlite = store.sqlite {
-            services.append(PipelineService(store: sqlite, config: config.pipeline, logger: logger))
+        if config.pipeline.intervalSeconds > 0, let updater = store.pipeline(config.pipeline, logger) {
+            services.append(PipelineService(updater: updater, config: config.pipeline, logger: logger))
         }
         let admin = AdminRoutes(
             manager: manager, live: live, store: endpointStore, costs: costs, adminToken: config.server.adminToken,

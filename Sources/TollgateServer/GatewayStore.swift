@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import TollgateCore
+import TollgatePipeline
 import TollgateStore
 
 /// The store a gateway runs on: SQLite (one process, the default) or, opened by the
@@ -40,6 +41,14 @@ public struct GatewayStore: Sendable {
         self.background = background
         self.prepare = prepare
         self.sqlite = sqlite
+    }
+
+    /// The pipeline over this store: the SQLite runner, or the distributed one on a store
+    /// replicas share.
+    public func pipeline(_ config: PipelineConfig, _ logger: Logger) -> (any PipelineUpdater)? {
+        if let sqlite { return PipelineRunner(store: sqlite, config: config, logger: logger) }
+        if let shared = database as? any TransactionalDatabase { return DistributedPipelineRunner(database: shared, config: config, logger: logger) }
+        return nil
     }
 
     /// Opens `config.store` when it is a `sqlite:` URL (migrated on open).

@@ -139,7 +139,7 @@ public enum RecordRows {
 }
 
 extension StoreValue {
-    init(_ value: DatabaseValue) {
+    public init(_ value: DatabaseValue) {
         switch value.storage {
         case .null: self = .null
         case .int64(let int): self = .int(int)
@@ -149,7 +149,7 @@ extension StoreValue {
         }
     }
 
-    var databaseValue: DatabaseValue {
+    public var databaseValue: DatabaseValue {
         switch self {
         case .null: .null
         case .int(let value): value.databaseValue

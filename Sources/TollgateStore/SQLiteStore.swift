@@ -54,6 +54,18 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    /// A private in-memory database with the store's schema: scratch space for work that must
+    /// run SQLite's SQL over rows held elsewhere (the distributed pipeline's expectations).
+    public static func scratchDatabase() throws(StoreError) -> DatabaseQueue {
+        do {
+            let queue = try DatabaseQueue()
+            try Migrations.migrator.migrate(queue)
+            return queue
+        } catch {
+            throw StoreError(code: .migrationFailed, message: "cannot prepare an in-memory store", underlying: error)
+        }
+    }
+
     /// Writes a batch of records in one transaction; returns each record's resolved token usage.
     @discardableResult
     public func write(_ records: [InferenceRecord], payloadLimit: Int) async throws(StoreError) -> [TokenUsage?] {

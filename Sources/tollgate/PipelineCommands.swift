@@ -20,11 +20,12 @@ struct Pipeline: AsyncParsableCommand {
         var fullRefresh = false
 
         func run() async throws {
-            let store = try storeOptions.open()
             let config = try storeOptions.pipelineConfig()
             let summary: PipelineRunSummary
             do {
-                summary = try PipelineRunner(store: store, config: config, logger: ConfigFile.logger()).run(fullRefresh: fullRefresh)
+                summary = try await storeOptions.withDatabase { database in
+                    try await Self.updater(database, config).update(fullRefresh: fullRefresh)
+                }
             } catch {
                 var stderr = StandardError()
                 print("pipeline update failed: \(error)", to: &stderr)
@@ -35,6 +36,13 @@ struct Pipeline: AsyncParsableCommand {
                 [result.name, result.dataset, result.action, String(result.passed), String(result.failed)]
             }
             if !rows.isEmpty { print(TextTable.render(header: ["expectation", "dataset", "on_violation", "passed", "failed"], rows: rows)) }
+        }
+
+        /// The SQLite runner, or the distributed one on a store replicas share.
+        static func updater(_ database: any SQLDatabase, _ config: PipelineConfig) throws -> any PipelineUpdater {
+            if let sqlite = database as? SQLiteStore { return PipelineRunner(store: sqlite, config: config, logger: ConfigFile.logger()) }
+            guard let shared = database as? any TransactionalDatabase else { throw ValidationError("the pipeline cannot run on \(database.displayName)") }
+            return DistributedPipelineRunner(database: shared, config: config, logger: ConfigFile.logger())
         }
     }
 
@@ -47,8 +55,8 @@ struct Pipeline: AsyncParsableCommand {
         var last: Int = 5
 
         func run() async throws {
-            let status = try PipelineStatus.read(try storeOptions.open(), updates: last)
-            print("bronze rows: \(status.bronzeRows), gold rows: \(status.goldRows), quarantined: \(status.quarantinedRows), checkpoint rowid: \(status.checkpoint.map(String.init) ?? "none")")
+            let status = try await storeOptions.withDatabase { database in try await PipelineStatus.read(database, updates: last) }
+            print("bronze rows: \(status.bronzeRows), gold rows: \(status.goldRows), quarantined: \(status.quarantinedRows), pending: \(status.pendingRows)")
             for update in status.updates {
                 print("")
                 print("\(update.finishedAt)  update \(update.updateID)  \(update.failed ? "FAILED: \(update.message)" : "ok"): \(update.inputRows) in, \(update.outputRows) out, \(update.droppedRows) dropped")

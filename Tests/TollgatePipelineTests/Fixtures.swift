@@ -45,6 +45,20 @@ enum Fixtures {
         Row(id: "stream-blocked-partially", stream: true, response: streamCut, streamEnd: "done"),
     ]
 
+    /// Shapes beyond the five cases: an estimated-usage llama stream, a corrupt body, a stream the
+    /// client cancelled, a server error, a response too large to log, a stream that timed out.
+    static let otherShapes: [Row] = [
+        Row(id: "llama", stream: true, response: llamaStream, streamEnd: "done", usage: (10, 1, "estimated")),
+        Row(id: "corrupt", response: #"{"choices": [ oops"#),
+        Row(id: "truncated-stream", stream: true, response: #"[{"choices":[{"delta":{"content":"Hi"}}]}"#, streamEnd: "client_cancelled"),
+        Row(id: "server-error", status: 500, response: #"{"error":{"message":"boom","type":"server_error","code":"internal_error"}}"#),
+        Row(id: "not-logged", response: nil, codes: #"["MAX_RESPONSE_SIZE_EXCEEDED"]"#),
+        Row(
+            id: "timeout", stream: true, status: 200, response: #"[{"error":{"message":"timed out","type":"upstream_error","code":"upstream_timeout"}}]"#,
+            streamEnd: "timeout"
+        ),
+    ]
+
     static func insert(_ rows: [Row], into store: SQLiteStore, at time: String = "2026-11-25T10:00:00.000Z") throws {
         try store.pool.write { db in
             for row in rows {

@@ -124,14 +124,7 @@ struct PipelineTests {
 
     @Test func otherShapesParseWithoutCrashing() throws {
         let store = try Fixtures.store()
-        try Fixtures.insert([
-            Fixtures.Row(id: "llama", stream: true, response: Fixtures.llamaStream, streamEnd: "done", usage: (10, 1, "estimated")),
-            Fixtures.Row(id: "corrupt", response: #"{"choices": [ oops"#),
-            Fixtures.Row(id: "truncated-stream", stream: true, response: #"[{"choices":[{"delta":{"content":"Hi"}}]}"#, streamEnd: "client_cancelled"),
-            Fixtures.Row(id: "server-error", status: 500, response: #"{"error":{"message":"boom","type":"server_error","code":"internal_error"}}"#),
-            Fixtures.Row(id: "not-logged", response: nil, codes: #"["MAX_RESPONSE_SIZE_EXCEEDED"]"#),
-            Fixtures.Row(id: "timeout", stream: true, status: 200, response: #"[{"error":{"message":"timed out","type":"upstream_error","code":"upstream_timeout"}}]"#, streamEnd: "timeout"),
-        ], into: store)
+        try Fixtures.insert(Fixtures.otherShapes, into: store)
         _ = try runner(store).run()
         let llama = try #require(try gold(store, "llama"))
         #expect(llama["token_count_source"] as String? == "usage_table_estimated")

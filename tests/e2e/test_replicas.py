@@ -277,6 +277,45 @@ def test_one_limit_holds_across_both_replicas_and_every_request_leaves_one_row(r
         assert sum(float(line.rsplit(" ", 1)[1]) for line in served) > 0, f"replica {index + 1} served nothing"
 
 
+def test_two_pipeline_runs_split_the_bronze_rows_and_process_each_once(replicas):
+    key = _create_key(replicas.url(0), "pipeline@example.com")["key"]
+    _until(lambda: _chat(replicas.url(1), key) == 200, timeout=5)
+    client = openai.OpenAI(base_url=replicas.balanced + "/v1", api_key=key, max_retries=0)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda index: client.chat.completions.create(model="chat", messages=[{"role": "user", "content": f"p{index}"}]), range(120)))
+    _rows_when(
+        replicas, "SELECT count(*) AS n FROM inference_table WHERE requester = 'pipeline@example.com'", lambda rows: rows[0]["n"] >= 121
+    )
+    time.sleep(1)  # the last batches of the record writers
+    # Every bronze row is queued once, by the trigger on inference_table.
+    bronze = replicas.sql("SELECT count(*) AS n FROM pipeline_queue")[0]["n"]
+    assert bronze == replicas.sql("SELECT count(*) AS n FROM inference_table")[0]["n"]
+    config = replicas.root / "pipeline.yaml"
+    config.write_text(f'store: "{replicas.store}"\npipeline: {{batch_size: 8}}\n')
+    # Two machines' worth: two processes started together on the same database.
+    runs = [
+        subprocess.Popen([str(TOLLGATE_BIN), "pipeline", "run", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    counts = [int(out.split(": ", 1)[1].split(" bronze", 1)[0]) for out, _ in outputs]
+    print(f"pipeline runs took {counts[0]} and {counts[1]} of {bronze} bronze rows")
+    assert sum(counts) == bronze, outputs
+    assert replicas.sql("SELECT count(*) AS n FROM pipeline_queue")[0]["n"] == 0
+    processed = replicas.sql(
+        "SELECT sum(CAST(details::jsonb #>> '{flow_progress,metrics,num_input_rows}' AS bigint)) AS n FROM pipeline_events WHERE event_type = 'flow_progress'"
+    )
+    assert processed[0]["n"] == bronze
+    gold = replicas.sql("SELECT request_id FROM gold_requests")
+    bronze_ids = replicas.sql("SELECT request_id FROM inference_table")
+    assert sorted(row["request_id"] for row in gold) == sorted(row["request_id"] for row in bronze_ids)
+    status = subprocess.run(
+        [str(TOLLGATE_BIN), "pipeline", "status", "--store", replicas.store], capture_output=True, text=True, timeout=60
+    )
+    assert status.returncode == 0 and "pending: 0" in status.stdout, status
+
+
 def test_a_replica_killed_under_load_leaves_the_other_serving(replicas):
     key = _create_key(replicas.url(0), "survivor@example.com")["key"]
     _until(lambda: _chat(replicas.url(1), key) == 200, timeout=5)

@@ -13,7 +13,7 @@ public enum MLflowTraceJSON {
     }
 
     public static func info(_ trace: TraceRecord, experimentID: String = defaultExperimentID) -> JSONValue {
-        var info: JSONObject = [
+        let info: JSONObject = [
             "trace_id": .string(trace.traceID),
             "client_request_id": .optionalString(trace.clientRequestID ?? trace.requestID),
             "trace_location": ["type": "MLFLOW_EXPERIMENT", "mlflow_experiment": ["experiment_id": .string(experimentID)]],
