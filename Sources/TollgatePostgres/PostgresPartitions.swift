@@ -23,9 +23,15 @@ public struct PostgresPartitions: Sendable {
     /// "partitions" in ASCII, for the lock that serializes replicas creating partitions.
     static let lockKey: Int64 = 0x7061_7274_6974_696F
 
-    let database: any SQLDatabase
+    let database: any TransactionalDatabase
+    /// How long preparing one partition may take: moving a large default partition's rows is
+    /// bound by neither the store's 10 s per operation nor the connections' statement timeout.
+    let moveTimeout: Duration
 
-    public init(database: any SQLDatabase) { self.database = database }
+    public init(database: any TransactionalDatabase, moveTimeout: Duration = .seconds(3_600)) {
+        self.database = database
+        self.moveTimeout = moveTimeout
+    }
 
     static var calendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
@@ -63,20 +69,28 @@ public struct PostgresPartitions: Sendable {
             for table in Self.tables {
                 let name = "\(table.name)_p\(Self.suffix(day))"
                 let (from, to) = Self.bounds(table, day: day)
-                try await database.write([
-                    SQLStatement("SELECT pg_advisory_xact_lock(\(Self.lockKey))"),
-                    SQLStatement("""
-                        DO $$ BEGIN
-                          IF to_regclass('\(name)') IS NULL THEN
-                            LOCK TABLE \(table.name)_default IN ACCESS EXCLUSIVE MODE;
-                            CREATE TABLE \(name) (LIKE \(table.name) INCLUDING DEFAULTS);
-                            WITH moved AS (DELETE FROM \(table.name)_default WHERE \(table.column) >= \(from) AND \(table.column) < \(to) RETURNING *)
-                              INSERT INTO \(name) SELECT * FROM moved;
-                            ALTER TABLE \(table.name) ATTACH PARTITION \(name) FOR VALUES FROM (\(from)) TO (\(to));
-                          END IF;
-                        END $$
-                        """),
-                ])
+                let move = """
+                    DO $$ BEGIN
+                      IF to_regclass('\(name)') IS NULL THEN
+                        LOCK TABLE \(table.name)_default IN ACCESS EXCLUSIVE MODE;
+                        CREATE TABLE \(name) (LIKE \(table.name) INCLUDING DEFAULTS);
+                        WITH moved AS (DELETE FROM \(table.name)_default WHERE \(table.column) >= \(from) AND \(table.column) < \(to) RETURNING *)
+                          INSERT INTO \(name) SELECT * FROM moved;
+                        ALTER TABLE \(table.name) ATTACH PARTITION \(name) FOR VALUES FROM (\(from)) TO (\(to));
+                      END IF;
+                    END $$
+                    """
+                do {
+                    try await database.transaction(timeout: moveTimeout) { transaction in
+                        try await transaction.run("SET LOCAL statement_timeout = 0", [])
+                        try await transaction.run("SELECT pg_advisory_xact_lock(\(Self.lockKey))", [])
+                        try await transaction.run(move, [])
+                    }
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError(code: .writeFailed, message: "cannot prepare \(name)", underlying: error)
+                }
             }
         }
     }

@@ -50,21 +50,31 @@ struct GatedDatabase: SQLDatabase {
 /// this replica made while the refresh waited for the store.
 @Suite("Endpoint refresh from the store")
 struct EndpointRefreshTests {
-    @Test func aDeleteMadeWhileARefreshReadTheStoreStaysDeleted() async throws {
-        let directory = NSTemporaryDirectory() + "tollgate-refresh-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// A replica's endpoint manager over `database`, bootstrapped from the test configuration.
+    static func replica(_ database: any SQLDatabase, directory: String) async throws -> (EndpointManager, LiveEndpoints, GatewayConfig) {
         let config = try ConfigLoader(environment: [:]).load(yaml: TestConfigs.simulator().replacingOccurrences(of: "STORE", with: "sqlite:\(directory)/store.db"))
-        let gate = ReadGate()
-        let store = EndpointStore(database: GatedDatabase(base: try SQLiteStore(path: directory + "/store.db"), gate: gate))
         let live = LiveEndpoints(config: config)
         let logger = Logger(label: "tollgate.test.refresh")
         let builder = GatewayBuilder(
             config: config, upstream: HTTPUpstream(client: LiveGateway.http, timeout: .seconds(5), maxResponseBytes: 1 << 20), logger: logger,
             lookup: { live.endpoint($0) }, simulatorURL: { _ in LateBoundURL() }, localModels: LocalModelRegistry()
         )
-        let manager = EndpointManager(store: store, live: live, builder: builder, logger: logger)
+        let manager = EndpointManager(store: EndpointStore(database: database), live: live, builder: builder, logger: logger)
         try await manager.bootstrap(file: config.endpoints)
+        return (manager, live, config)
+    }
+
+    static func directory() throws -> String {
+        let directory = NSTemporaryDirectory() + "tollgate-refresh-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func aDeleteMadeWhileARefreshReadTheStoreStaysDeleted() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let gate = ReadGate()
+        let (manager, live, config) = try await Self.replica(GatedDatabase(base: try SQLiteStore(path: directory + "/store.db"), gate: gate), directory: directory)
         let name = try #require(config.endpoints.first?.name)
         #expect(live.endpoint(name) != nil)
 
@@ -78,5 +88,37 @@ struct EndpointRefreshTests {
         #expect(await manager.all().isEmpty)
         #expect(try await manager.refresh())
         #expect(live.endpoint(name) == nil)
+    }
+
+    /// Another replica deletes an endpoint and creates one of the same name between two polls:
+    /// the new one starts over at config version 1, below the version held here, and still
+    /// replaces it.
+    @Test func anEndpointDeletedAndCreatedAgainBetweenTwoPollsIsReplaced() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteStore(path: directory + "/store.db")
+        let (first, _, config) = try await Self.replica(store, directory: directory)
+        let (second, secondLive, _) = try await Self.replica(store, directory: directory)
+        let original = try #require(config.endpoints.first)
+        var changed = original
+        changed.config.servedEntities[0].name = "renamed-a"
+        _ = try await first.update(original.name, to: changed, reason: "test")
+        await first.settle(original.name)
+        _ = try await first.update(original.name, to: original, reason: "test")
+        await first.settle(original.name)
+        #expect(try await second.refresh())
+        await second.settle(original.name)
+        #expect(try await second.endpoint(original.name).configVersion == 3)
+
+        try await first.delete(original.name)
+        try await Task.sleep(for: .milliseconds(5))  // creation times are stored to the millisecond
+        _ = try await first.create(changed)
+        await first.settle(original.name)
+        #expect(try await second.refresh())
+        await second.settle(original.name)
+        let replaced = try await second.endpoint(original.name)
+        #expect(replaced.configVersion == 1)
+        #expect(replaced.definition.config.servedEntities.map(\.name) == ["renamed-a"])
+        #expect(secondLive.endpoint(original.name)?.entities["renamed-a"] != nil)
     }
 }

@@ -40,7 +40,7 @@ struct RetentionTests {
     func rowsOlderThanTheRetentionGoAndTheRestStay(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let old = Self.now.addingTimeInterval(-40 * 86_400)
-            let partitions = store.postgres == nil ? nil : PostgresPartitions(database: store.database)
+            let partitions = (store.database as? any TransactionalDatabase).map { PostgresPartitions(database: $0) }
             try await partitions?.ensure(now: old)
             _ = try await store.records.write((0..<30).map { Self.record("old-\($0)", at: old.addingTimeInterval(Double($0))) }, payloadLimit: 1 << 20)
             try await partitions?.ensure(now: Self.now)
@@ -68,7 +68,7 @@ struct RetentionTests {
 
     @Test func rowsOutsideThePreparedDaysWaitInTheDefaultPartitionAndMoveWhenTheirDayComes() async throws {
         try await StoreBackend.postgres.withStore { store in
-            let partitions = PostgresPartitions(database: store.database)
+            let partitions = PostgresPartitions(database: try #require(store.database as? any TransactionalDatabase))
             let later = Self.now.addingTimeInterval(10 * 86_400)
             try await partitions.ensure(now: Self.now)
             _ = try await store.records.write([Self.record("early", at: later)], payloadLimit: 1 << 20)

@@ -93,7 +93,10 @@ actor EndpointManager {
         var complete = true
         for endpoint in stored {
             let name = endpoint.definition.name
-            if let local = endpoints[name], local.configVersion >= endpoint.configVersion { continue }
+            // An endpoint deleted and created again between two polls starts over at version 1:
+            // its creation time tells it from the one held here (compared as stored, to the ms).
+            if let local = endpoints[name], local.configVersion >= endpoint.configVersion,
+               UTCTimestamp.iso8601(local.createdAt) == UTCTimestamp.iso8601(endpoint.createdAt) { continue }
             guard pending[name] == nil, !saving.contains(name) else {
                 complete = false
                 continue
