@@ -4,8 +4,9 @@ import TollgateCore
 import TollgateStore
 
 /// Bronze → silver → gold on a store several machines share (PostgreSQL). Each batch is one
-/// transaction: claim up to `batch_size` rows from the head of `pipeline_queue` (skipping rows
-/// another run holds), read them, run them through `PipelineBatch` in a scratch SQLite database
+/// transaction: claim entries from the head of `pipeline_queue` holding about `batch_size` rows
+/// (whole entries, each the rows one statement inserted, skipping entries another run holds), read
+/// them, run them through `PipelineBatch` in a scratch SQLite database
 /// (the same parser, classifier and expectation SQL as a SQLite run), write silver, gold, filter
 /// results, quarantine and the `flow_progress` event, and commit, which deletes the claim. Runs
 /// on several machines split the queue between them; a run that fails or dies rolls its batch
@@ -37,11 +38,16 @@ public struct DistributedPipelineRunner: Sendable {
         do {
             let scratch = try PipelineScratch(expectations: expectations)
             if fullRefresh { try await database.write(Self.refresh) }
+            // An update takes what was queued when it started (rows queued meanwhile wait for the
+            // next), and ends early when a claim finds nothing; a short claim may only mean that
+            // another run holds the next entries.
+            var left = try await database.read("SELECT COALESCE(sum(row_count), 0) AS n FROM pipeline_queue", []).first?.int("n") ?? 0
             var first = true
             while let (claimed, written) = try await batch(scratch, updateID: summary.updateID, evenIfEmpty: first) {
                 summary.add(written)
                 first = false
-                if claimed < config.batchSize { break }
+                left -= claimed
+                if claimed == 0 || left <= 0 { break }
             }
         } catch {
             let failure = error as? PipelineError ?? PipelineError(code: .storeFailed, message: "\(error)")
@@ -107,9 +113,7 @@ public struct DistributedPipelineRunner: Sendable {
     /// `--full-refresh`: empties the derived tables and queues every bronze row again.
     static let refresh: [SQLStatement] = [
         SQLStatement("TRUNCATE silver_events, gold_requests, gold_filter_results, quarantine, pipeline_queue"),
-        SQLStatement(
-            "INSERT INTO pipeline_queue (request_id, request_time) SELECT request_id, request_time FROM inference_table ORDER BY request_time, request_id"
-        ),
+        SQLStatement("SELECT tollgate_queue_all_bronze()"),
     ]
 
     /// A failed update is logged as an event of its own (its batch was rolled back).

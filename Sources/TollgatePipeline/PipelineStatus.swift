@@ -45,7 +45,7 @@ public struct PipelineStatus: Sendable {
             update(row.text("update_id") ?? "", finishedAt: row.text("finished_at") ?? "", events: events[row.text("update_id") ?? ""] ?? [])
         }
         let pending = database is any TransactionalDatabase
-            ? "SELECT count(*) AS n FROM pipeline_queue"
+            ? "SELECT COALESCE(sum(row_count), 0) AS n FROM pipeline_queue"
             : "SELECT count(*) AS n FROM inference_table WHERE rowid > COALESCE((SELECT last_rowid FROM pipeline_checkpoints WHERE flow_name = '\(PipelineRunner.flowName)'), 0)"
         func count(_ sql: String) async throws(StoreError) -> Int { try await database.read(sql, []).first?.int("n") ?? 0 }
         return PipelineStatus(

@@ -4,38 +4,51 @@ import TollgateStore
 /// Claims bronze rows from `pipeline_queue` (PostgreSQL) and reads them, with their usage rows
 /// and stored traces, in the SQL every other reader of the shared store speaks.
 enum QueuedBronzeReader {
-    /// Deletes up to `?` rows from the head of the queue, skipping rows another run holds, and
-    /// returns each with its bronze row (NULL columns when retention removed it meanwhile). The
-    /// joins are those of `BronzeReader.batch`.
+    /// How many entries from the head of the queue hold `?` rows (the second `?`): each entry
+    /// is the rows one statement inserted.
+    static let entriesNeeded = """
+        SELECT count(*) AS entries FROM (
+            SELECT sum(row_count) OVER (ORDER BY seq) - row_count AS before FROM (SELECT seq, row_count FROM pipeline_queue ORDER BY seq LIMIT ?) head
+        ) running WHERE before < ?
+        """
+
+    /// Deletes up to `?` entries from the head of the queue, skipping entries another run holds,
+    /// and returns each of their rows with its bronze row (NULL columns when retention removed it
+    /// meanwhile). The joins are those of `BronzeReader.batch`.
     static let claim = """
         WITH claimed AS (
             DELETE FROM pipeline_queue
             WHERE seq = ANY(ARRAY(SELECT seq FROM pipeline_queue ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED))
-            RETURNING seq, request_id, request_time
+            RETURNING seq, request_ids, request_times
+        ), keys AS (
+            SELECT c.seq, k.ord, k.request_id, k.request_time
+            FROM claimed c CROSS JOIN LATERAL unnest(c.request_ids, c.request_times) WITH ORDINALITY AS k(request_id, request_time, ord)
         )
-        SELECT c.seq, c.request_id AS claimed_id, i.request_id, i.client_request_id, i.request_time, i.request_date, i.endpoint_name,
+        SELECT k.seq, k.request_id AS claimed_id, i.request_id, i.client_request_id, i.request_time, i.request_date, i.endpoint_name,
                i.served_entity_name, i.api, i.stream, i.status_code, i.execution_duration_ms, i.time_to_first_token_ms,
                i.request, i.response, i.stream_end, i.logging_error_codes, i.requester, i.trace_id,
                u.input_token_count, u.output_token_count, u.token_count_source,
                t.trace_id AS stored_trace_id, t.input_tokens AS trace_input_tokens, t.output_tokens AS trace_output_tokens
-        FROM claimed c
-        LEFT JOIN inference_table i ON i.request_id = c.request_id AND i.request_time = c.request_time
+        FROM keys k
+        LEFT JOIN inference_table i ON i.request_id = k.request_id AND i.request_time = k.request_time
         LEFT JOIN endpoint_usage u ON u.request_id = i.request_id
         LEFT JOIN traces t ON t.trace_id = i.trace_id
-        ORDER BY c.seq
+        ORDER BY k.seq, k.ord
         """
 
     /// A claimed batch: every claimed request id, and the bronze rows still there (`rowID` is
-    /// the row's place in the queue).
+    /// the queue entry the row came in).
     struct Claim: Sendable {
         var claimedIDs: [String]
         var rows: [BronzeRow]
         var lastSeq: Int64?
     }
 
-    static func claim(_ limit: Int, in transaction: any SQLTransaction) async throws(StoreError) -> Claim {
-        let claimed = try await transaction.run(claim, [.int(Int64(limit))])
-        var rows: [BronzeRow] = []
+    /// Claims whole entries from the head of the queue: as many as hold `rows` rows (at least one).
+    static func claim(_ rows: Int, in transaction: any SQLTransaction) async throws(StoreError) -> Claim {
+        let needed = try await transaction.run(entriesNeeded, [.int(Int64(rows)), .int(Int64(rows))]).first?.int("entries") ?? 0
+        let claimed = try await transaction.run(claim, [.int(Int64(max(1, needed)))])
+        var bronze: [BronzeRow] = []
         var traceIDs: [String] = []
         for row in claimed {
             guard let requestID = row.text("request_id"), case .int(let seq) = row["seq"] else { continue }
@@ -54,17 +67,17 @@ enum QueuedBronzeReader {
                 item.traceSpans = []
                 traceIDs.append(stored)
             }
-            rows.append(item)
+            bronze.append(item)
         }
         if !traceIDs.isEmpty {
             let spans = try await spansByTrace(traceIDs, in: transaction)
-            for index in rows.indices {
-                if let id = rows[index].traceID, let facts = spans[id] { rows[index].traceSpans = facts }
+            for index in bronze.indices {
+                if let id = bronze[index].traceID, let facts = spans[id] { bronze[index].traceSpans = facts }
             }
         }
         var lastSeq: Int64?
         if case .int(let seq)? = claimed.last?["seq"] { lastSeq = seq }
-        return Claim(claimedIDs: claimed.compactMap { $0.text("claimed_id") }, rows: rows, lastSeq: lastSeq)
+        return Claim(claimedIDs: claimed.compactMap { $0.text("claimed_id") }, rows: bronze, lastSeq: lastSeq)
     }
 
     /// The spans of these traces, in the order and shape `BronzeReader.spansByTrace` reads them.

@@ -1,12 +1,14 @@
 /// The pipeline's tables on PostgreSQL: the same silver, gold, filter-result, quarantine and
 /// event-log tables as on SQLite, and `pipeline_queue` in place of SQLite's checkpoint.
 ///
-/// Every bronze row inserted is queued, by a statement-level trigger on `inference_table` (the
-/// record writer, `store copy` and any other writer alike; rows skipped by `ON CONFLICT DO
-/// NOTHING` are not). A pipeline run claims a batch from the head of the queue with `FOR UPDATE
-/// SKIP LOCKED` and deletes it in the transaction that writes the batch's results, so runs on
-/// several machines split the rows between them and a row is processed once: a run that dies
-/// rolls its claim back and the rows go to the next one.
+/// Every statement that inserts bronze rows queues them as one entry — the keys of the rows it
+/// inserted — by a statement-level trigger on `inference_table` (the record writer, `store copy`
+/// and any other writer alike; rows skipped by `ON CONFLICT DO NOTHING` are not queued). One entry
+/// per statement keeps the queue's cost to one small row per record-writer batch. A pipeline run
+/// claims entries from the head of the queue with `FOR UPDATE SKIP LOCKED` and deletes them in the
+/// transaction that writes their rows' results, so runs on several machines split the rows between
+/// them and a row is processed once: a run that dies rolls its claim back and the entries go to the
+/// next one.
 enum PostgresPipelineSchema {
     static let migration = PostgresMigrations.Migration(id: "0005_pipeline", sql: [
         """
@@ -52,13 +54,16 @@ enum PostgresPipelineSchema {
         """,
         """
         CREATE TABLE pipeline_queue (
-            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, request_id TEXT NOT NULL, request_time TEXT NOT NULL
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, row_count BIGINT NOT NULL, request_ids TEXT[] NOT NULL,
+            request_times TEXT[] NOT NULL
         )
         """,
         """
         CREATE FUNCTION tollgate_queue_bronze() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO pipeline_queue (request_id, request_time) SELECT request_id, request_time FROM new_rows;
+            INSERT INTO pipeline_queue (row_count, request_ids, request_times)
+            SELECT count(*), array_agg(request_id ORDER BY request_time, request_id), array_agg(request_time ORDER BY request_time, request_id)
+            FROM new_rows HAVING count(*) > 0;
             RETURN NULL;
         END
         $$
@@ -67,6 +72,16 @@ enum PostgresPipelineSchema {
         CREATE TRIGGER inference_table_queue AFTER INSERT ON inference_table
         REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tollgate_queue_bronze()
         """,
-        "INSERT INTO pipeline_queue (request_id, request_time) SELECT request_id, request_time FROM inference_table ORDER BY request_time, request_id",
+        // Every bronze row, in entries of 1,000: the rows there before this migration, and
+        // `pipeline run --full-refresh`.
+        """
+        CREATE FUNCTION tollgate_queue_all_bronze() RETURNS void LANGUAGE sql AS $$
+            INSERT INTO pipeline_queue (row_count, request_ids, request_times)
+            SELECT count(*), array_agg(request_id ORDER BY n), array_agg(request_time ORDER BY n)
+            FROM (SELECT request_id, request_time, row_number() OVER (ORDER BY request_time, request_id) - 1 AS n FROM inference_table) numbered
+            GROUP BY n / 1000 ORDER BY n / 1000
+        $$
+        """,
+        "SELECT tollgate_queue_all_bronze()",
     ])
 }
