@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Paired latency at one connection: one keep-alive connection to each side, and requests sent
-to the sides in turn (A, B, C, A, B, C, …), so every side sees the same moments of a noisy
-machine. Prints each side's p50 and, for each side after the first, the median of the per-round
+"""Paired latency at one connection: requests sent to the sides in turn (A, B, C, A, B, C, …),
+one at a time, so every side sees the same moments of a noisy machine. Each side holds several
+keep-alive connections (`--connections`, 8) used in rotation: a connection stays on one of the
+server's event loops, and a single one would measure that loop's luck as much as the side. Prints each side's p50 and, for each side after the first, the median of the per-round
 differences to its reference side, which is what a "within 0.05 ms" target needs.
 
-Usage: paired_latency.py --rounds N --warmup N NAME=URL=BODY_FILE[=REFERENCE] ...
+Usage: paired_latency.py --rounds N --warmup N [--connections N] NAME=URL=BODY_FILE[=REFERENCE] ...
   URL is http://127.0.0.1:PORT/path; BODY_FILE holds the JSON body to POST; REFERENCE names the
   side a side is compared with (default: the first side).
 Prints JSON: {"sides": {NAME: {"p50_ms": …}}, "paired": {NAME: {"reference": …, "median_diff_ms": …}}}.
@@ -21,9 +22,9 @@ import time
 from urllib.parse import urlsplit
 
 
-class Side:
-    def __init__(self, name: str, url: str, body: bytes, reference: str | None):
-        self.name, self.reference = name, reference
+class Connection:
+    def __init__(self, name: str, url: str, body: bytes):
+        self.name = name
         parts = urlsplit(url)
         self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.request = (
@@ -33,7 +34,6 @@ class Side:
         self.sock = socket.create_connection(self.address, timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
-        self.times: list[float] = []
 
     def _fill(self) -> None:
         chunk = self.sock.recv(65536)
@@ -73,10 +73,21 @@ class Side:
         return (time.perf_counter_ns() - start) / 1e6
 
 
+class Side:
+    def __init__(self, name: str, url: str, body: bytes, reference: str | None, connections: int):
+        self.name, self.reference = name, reference
+        self.connections = [Connection(name, url, body) for _ in range(connections)]
+        self.times: list[float] = []
+
+    def once(self, round_index: int) -> float:
+        return self.connections[round_index % len(self.connections)].once()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10000)
     parser.add_argument("--warmup", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("sides", nargs="+")
     args = parser.parse_args()
     sides: list[Side] = []
@@ -85,10 +96,10 @@ def main() -> int:
         if len(parts) not in (3, 4):
             parser.error(f"{spec}: expected NAME=URL=BODY_FILE[=REFERENCE]")
         with open(parts[2], "rb") as body:
-            sides.append(Side(parts[0], parts[1], body.read(), parts[3] if len(parts) == 4 else None))
+            sides.append(Side(parts[0], parts[1], body.read(), parts[3] if len(parts) == 4 else None, max(1, args.connections)))
     for round_index in range(args.warmup + args.rounds):
         for side in sides:
-            elapsed = side.once()
+            elapsed = side.once(round_index)
             if round_index >= args.warmup:
                 side.times.append(elapsed)
     by_name = {side.name: side for side in sides}
