@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Paired latency at one connection: requests sent to the sides in turn (A, B, C, A, B, C, …),
-one at a time, so every side sees the same moments of a noisy machine. Each side holds several
+"""Paired latency at one connection: requests sent to the sides in turn (each round every side
+once, in a shuffled order), one at a time, so every side sees the same moments of a noisy machine. Each side holds several
 keep-alive connections (`--connections`, 8) used in rotation: a connection stays on one of the
 server's event loops, and a single one would measure that loop's luck as much as the side. Prints each side's p50 and, for each side after the first, the median of the per-round
 differences to its reference side, which is what a "within 0.05 ms" target needs.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import socket
 import statistics
 import sys
@@ -97,8 +98,13 @@ def main() -> int:
             parser.error(f"{spec}: expected NAME=URL=BODY_FILE[=REFERENCE]")
         with open(parts[2], "rb") as body:
             sides.append(Side(parts[0], parts[1], body.read(), parts[3] if len(parts) == 4 else None, max(1, args.connections)))
+    # The order changes every round: a request that follows another side's pays for that side's
+    # work after its answer (recording, on the same cores), and no side may always be second.
+    shuffler = random.Random(12345)
     for round_index in range(args.warmup + args.rounds):
-        for side in sides:
+        order = list(sides)
+        shuffler.shuffle(order)
+        for side in order:
             elapsed = side.once(round_index)
             if round_index >= args.warmup:
                 side.times.append(elapsed)
