@@ -90,7 +90,7 @@ def sdk(governed, key: str | None) -> openai.OpenAI:
 
 
 def ready_client(governed, key: str) -> openai.OpenAI:
-    """A client for a key the CLI just created: the gateway reloads keys every second."""
+    """A client for a key the CLI just created: the gateway polls the store for new keys every 200 ms."""
     client = sdk(governed, key)
     for _ in range(30):
         try:
@@ -115,8 +115,10 @@ def test_keys_from_the_cli_authenticate_and_permissions_refuse(governed):
     assert row["requester"] == "alice@example.com"
     assert json.loads(row["requester_groups"]) == ["data-eng"]
     assert row["key_id"].startswith("key_")
+    # Each key is in force once the gateway's next poll has seen it: wait for Bob's as for Alice's.
+    bob_client = ready_client(governed, bob)
     with pytest.raises(openai.PermissionDeniedError) as denied:
-        sdk(governed, bob).chat.completions.create(model="governed", messages=[{"role": "user", "content": "hi"}])
+        bob_client.chat.completions.create(model="governed", messages=[{"role": "user", "content": "hi"}])
     assert denied.value.code == "permission_denied"
     assert [model.id for model in sdk(governed, bob).models.list()] == ["smol-guarded"]
     assert sorted(model.id for model in sdk(governed, alice).models.list()) == ["governed", "smol-guarded"]
